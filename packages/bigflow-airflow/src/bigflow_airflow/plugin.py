@@ -1,0 +1,1 @@
+"""Hook implementations of the bigflow-airflow plugin (kept light: engine imports happen inside hooks)."""

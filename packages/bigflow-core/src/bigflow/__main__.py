@@ -1,0 +1,3 @@
+from bigflow.cli import main
+
+main()

@@ -1,0 +1,114 @@
+"""The root ``bigflow`` group: core commands imported lazily, plugin commands read from plugin metadata."""
+
+from __future__ import annotations
+
+import difflib
+from importlib import import_module
+
+import click
+
+from bigflow.version import PLUGIN_API_VERSION, __version__
+
+#: Core commands: name -> (``module:attribute``, short help). Imported only when invoked.
+CORE_COMMANDS: dict[str, tuple[str, str]] = {
+    "plugins": ("bigflow.cli.plugins:plugins", "List, check and create bigflow plugins."),
+}
+
+
+def _plugin_commands() -> dict[str, str]:
+    """Plugin-declared command names -> providing distribution, from metadata (no plugin is imported)."""
+    from bigflow.plugins.manager import DISABLED, INCOMPATIBLE, warn
+
+    found: dict[str, str] = {}
+    for plugin in _host().plugins:
+        if plugin.status in (DISABLED, INCOMPATIBLE):
+            continue
+        for name in plugin.info.provides.get("command", []):
+            if name in CORE_COMMANDS:
+                warn(f"plugin {plugin.name!r} declares command {name!r}, which is a core command; ignored")
+            elif name in found:
+                warn(f"command {name!r} is declared by both {found[name]!r} and {plugin.name!r}")
+            else:
+                found[name] = plugin.name
+    return found
+
+
+def _host():
+    from bigflow import plugins
+
+    host = plugins.host()
+    host.reserved["command"] = set(CORE_COMMANDS)
+    return host
+
+
+class BigflowGroup(click.Group):
+    """A group whose subcommands load on demand and whose unknown names get a 'did you mean'.
+
+    Plugin commands are listed from metadata; a name not declared there is looked up among the commands
+    plugins registered (which loads the plugins).
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*CORE_COMMANDS, *_plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in CORE_COMMANDS:
+            module, _, attr = CORE_COMMANDS[cmd_name][0].partition(":")
+            return getattr(import_module(module), attr)
+        host = _host()
+        if cmd_name not in _plugin_commands() and cmd_name not in host.contributions("command"):
+            return None
+        command = host.contribution("command", cmd_name)
+        if not isinstance(command, click.Command):
+            from bigflow.errors import PluginError
+
+            raise PluginError(f"command {cmd_name!r} registered by a plugin is not a click command")
+        return command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]!r}?" if close else " See 'bigflow --help'."
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        plugin_commands = _plugin_commands()
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in CORE_COMMANDS:
+                rows.append((name, CORE_COMMANDS[name][1]))
+            else:
+                rows.append((name, f"Provided by the {plugin_commands[name]} plugin."))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from bigflow import plugins
+    from bigflow.plugins.manager import DISABLED, INCOMPATIBLE
+
+    click.echo(f"bigflow-core {__version__} (plugin API {PLUGIN_API_VERSION})")
+    for plugin in plugins.host().plugins:
+        if plugin.info.builtin:
+            continue
+        api = plugin.info.api or "unspecified"
+        state = "compatible" if plugin.status not in (INCOMPATIBLE,) else "incompatible"
+        if plugin.status == DISABLED:
+            state = "disabled"
+        click.echo(f"{plugin.name} {plugin.info.version} (plugin API {api}: {state})")
+    ctx.exit()
+
+
+@click.group(cls=BigflowGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the versions of core and of every plugin, and exit.")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def cli(debug: bool) -> None:
+    """bigflow: one shape for data projects on Google Cloud.
+
+    Workflows of BigQuery, Beam and Spark jobs, run locally and deployed to Cloud Composer.
+    """

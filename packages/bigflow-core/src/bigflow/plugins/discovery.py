@@ -1,0 +1,108 @@
+"""Finding plugins from installed distributions' entry-point metadata, without importing them.
+
+A plugin distribution declares, in its ``pyproject.toml``::
+
+    [project.entry-points.bigflow]            # modules holding hook implementations
+    acme = "acme_bigflow.plugin"
+
+    [project.entry-points."bigflow.api"]      # the plugin API range it supports (a PEP 440 specifier)
+    requires = ">=1,<2"
+
+    [project.entry-points."bigflow.provides"] # what it contributes, "KIND:NAME" = where it lives
+    "job_type:acme" = "acme_bigflow.jobs:AcmeJob"
+    "command:acme" = "acme_bigflow.cli:acme"
+
+Only ``bigflow`` is required. ``bigflow.api`` defaults to the current major API version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import metadata
+
+GROUP = "bigflow"
+API_GROUP = "bigflow.api"
+PROVIDES_GROUP = "bigflow.provides"
+CORE_DISTRIBUTION = "bigflow-core"
+
+#: Kinds a plugin may declare in ``bigflow.provides``, in display order, with their plural labels.
+KINDS = {
+    "job_type": "job types",
+    "command": "commands",
+    "config_source": "config sources",
+    "artifact_builder": "artifact builders",
+    "deploy_target": "deploy targets",
+    "starter": "starters",
+}
+
+_OBJECT_REF = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalization, so ``Bigflow_Beam`` and ``bigflow-beam`` name the same plugin."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@dataclass
+class PluginInfo:
+    """One plugin distribution as seen in its metadata (before any import)."""
+
+    name: str
+    version: str
+    modules: dict[str, str]  # entry-point name -> module reference
+    api: str | None = None
+    provides: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # malformed metadata, found without importing
+
+    @property
+    def builtin(self) -> bool:
+        return self.name == CORE_DISTRIBUTION
+
+    @property
+    def aliases(self) -> set[str]:
+        """Names that select this plugin in BIGFLOW_LOAD_PLUGINS / BIGFLOW_DISABLE_PLUGINS."""
+        return {normalize(self.name), *(normalize(n) for n in self.modules)}
+
+
+def _plugin_info(dist: metadata.Distribution) -> PluginInfo:
+    eps = dist.entry_points
+    info = PluginInfo(name=dist.metadata["Name"], version=dist.version or "unknown", modules={})
+    for ep in eps:
+        if ep.group == GROUP:
+            info.modules[ep.name] = ep.value
+            if not _OBJECT_REF.match(ep.value.replace(" ", "")):
+                info.problems.append(f"malformed entry point {ep.name!r} = {ep.value!r} (expected 'package.module')")
+        elif ep.group == API_GROUP:
+            info.api = ep.value.strip()
+        elif ep.group == PROVIDES_GROUP:
+            kind, sep, name = ep.name.partition(":")
+            if not sep or kind not in KINDS or not name:
+                info.problems.append(
+                    f"malformed provides entry {ep.name!r} (expected 'KIND:NAME', KIND one of {', '.join(KINDS)})"
+                )
+                continue
+            info.provides.setdefault(kind, []).append(name)
+    return info
+
+
+def discover() -> list[PluginInfo]:
+    """Every installed distribution with a ``bigflow`` entry point, core first, then by name."""
+    seen: dict[str, PluginInfo] = {}
+    for ep in metadata.entry_points(group=GROUP):
+        dist = ep.dist
+        if dist is None:
+            continue
+        key = normalize(dist.metadata["Name"])
+        if key not in seen:  # the first on sys.path wins, as for imports
+            seen[key] = _plugin_info(dist)
+    return sorted(seen.values(), key=lambda p: (not p.builtin, normalize(p.name)))
+
+
+def name_set(variable: str) -> set[str] | None:
+    """Names in a comma-separated environment variable; None when the variable is unset."""
+    raw = os.environ.get(variable)
+    if raw is None:
+        return None
+    return {normalize(n) for n in raw.split(",") if n.strip()}

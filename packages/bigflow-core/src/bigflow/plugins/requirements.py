@@ -1,0 +1,51 @@
+"""``required-plugins`` of a project: every listed plugin must be installed, in range and loaded."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from bigflow.errors import PluginError
+from bigflow.project import Project, find_project
+
+
+def check_required(project: Project | None = None) -> None:
+    """Raise one PluginError naming the pip command that fixes every missing or out-of-range plugin."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    project = project or find_project()
+    if project is None:
+        return
+    wanted = project.settings.get("required-plugins", [])
+    if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
+        raise PluginError(f"[tool.bigflow] required-plugins must be a list of strings, got {wanted!r}")
+    missing: list[str] = []
+    broken: list[str] = []
+    from bigflow import plugins
+    from bigflow.plugins.manager import OK
+
+    host = plugins.host()
+    for text in wanted:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            raise PluginError(f"[tool.bigflow] required-plugins: {text!r} is not a valid requirement") from None
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            missing.append(text)
+            continue
+        if not requirement.specifier.contains(installed, prereleases=True):
+            missing.append(text)
+            continue
+        plugin = host.plugin(requirement.name)
+        if plugin is None:
+            broken.append(f"{requirement.name} is installed but is not a bigflow plugin")
+        elif host.load() and plugin.status != OK:
+            broken.append(f"{requirement.name} is {plugin.status_text}")
+    if missing:
+        quoted = " ".join(f"'{m}'" for m in missing)
+        raise PluginError(
+            f"project requires missing plugin(s) {', '.join(missing)}: run pip install {quoted}"
+        )
+    if broken:
+        raise PluginError("required plugin problem: " + "; ".join(broken))

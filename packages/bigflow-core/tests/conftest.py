@@ -1,0 +1,27 @@
+from pathlib import Path
+
+import pytest
+
+from bigflow.plugins.discovery import PluginInfo
+from bigflow.plugins.manager import PluginHost, reset_warnings
+
+FIXTURES = Path(__file__).parent / "fixture_plugins"
+
+
+@pytest.fixture
+def fixture_host(monkeypatch):
+    """Build a PluginHost over fixture plugin modules: ``fixture_host(("name", "module"), ...)``."""
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    for variable in ("BIGFLOW_DISABLE_PLUGINS", "BIGFLOW_LOAD_PLUGINS", "BIGFLOW_STRICT_PLUGINS"):
+        monkeypatch.delenv(variable, raising=False)
+    reset_warnings()
+
+    def build(*specs, api=">=1,<2"):
+        infos = []
+        for spec in specs:
+            name, module, *provides = spec
+            infos.append(PluginInfo(name=name, version="1.0", modules={name: module}, api=api,
+                                    provides=provides[0] if provides else {}))
+        return PluginHost(infos)
+
+    return build

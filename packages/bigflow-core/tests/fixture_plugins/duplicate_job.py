@@ -1,0 +1,6 @@
+from bigflow.plugins import hookimpl
+
+
+@hookimpl
+def register_job_types(register):
+    register("good", dict)

@@ -1,0 +1,1 @@
+"""Hook implementations of the bigflow-spark plugin (kept light: engine imports happen inside hooks)."""
