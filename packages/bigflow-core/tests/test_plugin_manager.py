@@ -130,3 +130,14 @@ def test_malformed_metadata_is_a_failure_without_import(fixture_host):
     host = PluginHost([info])
     assert host.plugins[0].status == FAILED
     assert host.plugins[0].reason.startswith("malformed entry point 'weird'")
+
+
+@pytest.mark.parametrize(
+    "spec", [">=1,<2", ">=1.0, <1.1", "==1.0", "!=1.0", ">1", "<=0.9", "~=1.0", "==1.*", ">=2", ">=0.5,!=1.0"]
+)
+def test_api_fast_path_agrees_with_packaging(spec):
+    from packaging.specifiers import SpecifierSet
+
+    from bigflow.version import PLUGIN_API_VERSION
+
+    assert (api_mismatch(spec) == "") == SpecifierSet(spec).contains(PLUGIN_API_VERSION)

@@ -12,7 +12,12 @@ from bigflow.version import PLUGIN_API_VERSION, __version__
 #: Core commands: name -> (``module:attribute``, short help). Imported only when invoked.
 CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "plugins": ("bigflow.cli.plugins:plugins", "List, check and create bigflow plugins."),
+    "version": ("bigflow.cli.version:version", "Print the project version derived from git tags."),
+    "release": ("bigflow.cli.version:release", "Tag the next release version and push the tag."),
 }
+
+#: Other names of core commands (BigFlow 1.x names keep working).
+ALIASES = {"project-version": "version", "pv": "version"}
 
 
 def _plugin_commands() -> dict[str, str]:
@@ -20,7 +25,7 @@ def _plugin_commands() -> dict[str, str]:
     from bigflow.plugins.manager import DISABLED, INCOMPATIBLE, warn
 
     found: dict[str, str] = {}
-    for plugin in _host().plugins:
+    for plugin in cli_host().plugins:
         if plugin.status in (DISABLED, INCOMPATIBLE):
             continue
         for name in plugin.info.provides.get("command", []):
@@ -33,11 +38,12 @@ def _plugin_commands() -> dict[str, str]:
     return found
 
 
-def _host():
+def cli_host():
+    """The plugin host, with core command names reserved (a plugin cannot take them)."""
     from bigflow import plugins
 
     host = plugins.host()
-    host.reserved["command"] = set(CORE_COMMANDS)
+    host.reserved["command"] = {*CORE_COMMANDS, *ALIASES}
     return host
 
 
@@ -52,10 +58,11 @@ class BigflowGroup(click.Group):
         return sorted({*CORE_COMMANDS, *_plugin_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd_name = ALIASES.get(cmd_name, cmd_name)
         if cmd_name in CORE_COMMANDS:
             module, _, attr = CORE_COMMANDS[cmd_name][0].partition(":")
             return getattr(import_module(module), attr)
-        host = _host()
+        host = cli_host()
         if cmd_name not in _plugin_commands() and cmd_name not in host.contributions("command"):
             return None
         command = host.contribution("command", cmd_name)

@@ -17,13 +17,11 @@ def plugins() -> None:
 
 def describe(show_all: bool = False) -> list[dict[str, Any]]:
     """One record per plugin distribution: status, hooks, what it provides (loads plugins, calls no engine)."""
-    from bigflow import plugins as plugin_system
-    from bigflow.cli.app import CORE_COMMANDS
+    from bigflow.cli.app import cli_host
     from bigflow.plugins.discovery import KINDS
     from bigflow.plugins.manager import OK
 
-    host = plugin_system.host().load()
-    host.reserved["command"] = set(CORE_COMMANDS)
+    host = cli_host().load()
     registered: dict[str, dict[str, list[str]]] = {}
     for kind in KINDS:
         for name, item in host.contributions(kind).items():

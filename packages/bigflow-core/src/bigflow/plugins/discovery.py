@@ -66,9 +66,19 @@ class PluginInfo:
         return {normalize(self.name), *(normalize(n) for n in self.modules)}
 
 
+def _name_and_version(dist: metadata.Distribution) -> tuple[str, str]:
+    """From the ``name-version.dist-info`` directory when possible: parsing METADATA costs an import."""
+    path = getattr(dist, "_path", None)
+    if path is not None and path.suffix == ".dist-info" and path.stem.count("-") == 1:
+        name, version = path.stem.split("-")
+        return name.replace("_", "-"), version
+    return dist.metadata["Name"], dist.version or "unknown"
+
+
 def _plugin_info(dist: metadata.Distribution) -> PluginInfo:
     eps = dist.entry_points
-    info = PluginInfo(name=dist.metadata["Name"], version=dist.version or "unknown", modules={})
+    name, version = _name_and_version(dist)
+    info = PluginInfo(name=name, version=version, modules={})
     for ep in eps:
         if ep.group == GROUP:
             info.modules[ep.name] = ep.value
@@ -94,9 +104,8 @@ def discover() -> list[PluginInfo]:
         dist = ep.dist
         if dist is None:
             continue
-        key = normalize(dist.metadata["Name"])
-        if key not in seen:  # the first on sys.path wins, as for imports
-            seen[key] = _plugin_info(dist)
+        info = _plugin_info(dist)
+        seen.setdefault(normalize(info.name), info)  # the first on sys.path wins, as for imports
     return sorted(seen.values(), key=lambda p: (not p.builtin, normalize(p.name)))
 
 

@@ -9,17 +9,20 @@ stderr and listed as ``failed: <reason>``; every other plugin and command keeps 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-import pluggy
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from bigflow.errors import PluginError
-from bigflow.plugins import discovery, hookspecs
+from bigflow.plugins import discovery
 from bigflow.plugins.discovery import KINDS, PluginInfo
 from bigflow.version import PLUGIN_API_VERSION
+
+if TYPE_CHECKING:
+    import pluggy
 
 OK, FAILED, INCOMPATIBLE, DISABLED, NOT_LOADED = "ok", "failed", "incompatible", "disabled", "not loaded"
 
@@ -79,11 +82,20 @@ class PluginHost:
         self._loaded = False
         self._contributions: dict[str, dict[str, Contribution]] | None = None
         self.conflicts: list[str] = []
-        self.pm = pluggy.PluginManager("bigflow")
-        self.pm.add_hookspecs(hookspecs)
         self._owners: dict[str, str] = {}  # pluggy plugin name -> distribution name
         #: names core keeps for itself, per kind (e.g. core CLI commands); a plugin registering one is reported
         self.reserved: dict[str, set[str]] = {}
+
+    @cached_property
+    def pm(self) -> pluggy.PluginManager:
+        """The pluggy manager (created on first use: reading metadata needs no pluggy)."""
+        import pluggy
+
+        from bigflow.plugins import hookspecs
+
+        pm = pluggy.PluginManager("bigflow")
+        pm.add_hookspecs(hookspecs)
+        return pm
 
     # -- discovery (metadata only) -----------------------------------------------------------------
 
@@ -283,19 +295,38 @@ class PluginHost:
             self._call_impl(impl, kwargs, owner)
 
 
+_SIMPLE_CLAUSE = re.compile(r"^\s*(>=|<=|<|>|==|!=)\s*(\d+(?:\.\d+)*)\s*$")
+_COMPARE = {
+    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+}
+
+
+def _numeric(version: str, width: int) -> tuple[int, ...]:
+    parts = [int(p) for p in version.split(".")]
+    return tuple(parts + [0] * (width - len(parts)))
+
+
 def api_mismatch(requires: str | None) -> str:
-    """Why a plugin API range does not admit this core's API version ('' when it does)."""
+    """Why a plugin API range does not admit this core's API version ('' when it does).
+
+    Plain numeric clauses such as ``>=1,<2`` are checked directly (``packaging`` costs 20 ms to import);
+    anything else goes through ``packaging.specifiers``.
+    """
     if requires is None:
         return ""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    clauses = [_SIMPLE_CLAUSE.match(c) for c in requires.split(",")]
+    if all(clauses):
+        width = max(len(PLUGIN_API_VERSION.split(".")), *(len(m[2].split(".")) for m in clauses if m))
+        ok = all(_COMPARE[m[1]](_numeric(PLUGIN_API_VERSION, width), _numeric(m[2], width)) for m in clauses if m)
+    else:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    try:
-        spec = SpecifierSet(requires)
-    except InvalidSpecifier:
-        return f"invalid plugin API range {requires!r}"
-    if spec.contains(PLUGIN_API_VERSION, prereleases=True):
-        return ""
-    return f"requires plugin API {requires}, core provides {PLUGIN_API_VERSION}"
+        try:
+            ok = SpecifierSet(requires).contains(PLUGIN_API_VERSION, prereleases=True)
+        except InvalidSpecifier:
+            return f"invalid plugin API range {requires!r}"
+    return "" if ok else f"requires plugin API {requires}, core provides {PLUGIN_API_VERSION}"
 
 
 _warned: set[str] = set()

@@ -1,0 +1,111 @@
+"""``bigflow run``: run a workflow or one job locally, honouring the graph, retries and timeouts."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+
+from bigflow.errors import BigflowError, UsageError
+
+RUNTIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+def parse_runtime(text: str | None) -> datetime:
+    """``YYYY-MM-DD[ HH:MM:SS]`` (also ``T``-separated, or with a UTC offset) -> naive UTC datetime."""
+    if text is None:
+        return datetime.now().replace(microsecond=0)
+    for fmt in RUNTIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"invalid --runtime {text!r}: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'") from None
+    if parsed.tzinfo is not None:
+        from datetime import UTC
+
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def split_job(text: str) -> tuple[str, str]:
+    workflow_id, dot, job_id = text.partition(".")
+    if not dot or not workflow_id or not job_id:
+        raise UsageError(f"--job expects WORKFLOW_ID.JOB_ID, got {text!r}")
+    return workflow_id, job_id
+
+
+@click.command("run")
+@click.option("--workflow", "-w", "workflow_id", metavar="ID", help="Run every job of this workflow.")
+@click.option("--job", "-j", "job_ref", metavar="WORKFLOW_ID.JOB_ID", help="Run one job of a workflow.")
+@click.option("--runtime", "-r", metavar="'YYYY-MM-DD[ HH:MM:SS]'", help="The run's logical time (default: now).")
+@click.option("--config", "-c", "env", metavar="ENV", help="Environment whose configuration to use.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many independent jobs may run at once.")
+@click.option("--log-format", type=click.Choice(["auto", "text", "json"]), default="auto", show_default=True,
+              help="'auto' is JSON inside a container, text elsewhere.")
+@click.option("--project-package", hidden=True, help="Accepted for BigFlow 1.x compatibility; ignored.")
+def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: str | None, jobs: int,
+        log_format: str, project_package: str | None) -> None:
+    """Run a workflow (--workflow) or one job (--job) locally."""
+    from bigflow import log
+    from bigflow.environment import resolve
+    from bigflow.executor import run_workflow
+    from bigflow.plugins.requirements import check_required
+    from bigflow.project import require_project
+
+    if bool(workflow_id) == bool(job_ref):
+        raise UsageError("give exactly one of --workflow ID or --job WORKFLOW_ID.JOB_ID")
+    only_job = None
+    if job_ref:
+        workflow_id, only_job = split_job(job_ref)
+    assert workflow_id is not None
+    when = parse_runtime(runtime)
+    project = require_project()
+    check_required(project)
+    config = resolve(project, env)
+    log.configure(log_format)
+    with config.activated():
+        workflow = project.finder.find(workflow_id)
+        if only_job is not None:
+            workflow.find_job(only_job)  # a one-line error naming the nearest job id
+        report = run_workflow(workflow, runtime=when, env=config.env, config=config.values, jobs=jobs,
+                              only_job=only_job, hooks=_PluginHooks())
+    _print_report(report)
+    if not report.ok:
+        failed = [r for r in report.results if r.state != "success"]
+        first = failed[0]
+        detail = f": {first.error_line}" if first.error_line else ""
+        raise BigflowError(
+            f"{len(failed)} of {len(report.results)} job(s) did not succeed; "
+            f"first: {first.job_id} {first.state}{detail}",
+            exit_code=130 if report.interrupted else 1,
+        )
+
+
+class _PluginHooks:
+    """Lifecycle calls of the executor, forwarded to every plugin (a failing plugin is reported, not fatal)."""
+
+    def __getattr__(self, hook_name: str):
+        from bigflow import plugins
+
+        def call(*args, **kwargs):
+            plugins.host().notify(hook_name, **kwargs)
+
+        return call
+
+
+def _print_report(report) -> None:
+    from bigflow.cli.output import print_table
+
+    rows = [(r.job_id, r.state, str(r.attempts), f"{r.duration:.2f}s") for r in report.results]
+    title = f"workflow {report.workflow_id} run {report.run_id}"
+    if sys.stdout.isatty():
+        print_table(title, ("Job", "State", "Attempts", "Duration"), rows)
+    else:
+        print(title)
+        print_table(title, ("Job", "State", "Attempts", "Duration"), rows)
