@@ -743,7 +743,21 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return a
 
 
+def load_benchmark_modules() -> None:
+    """Import ``bench/bench_*.py``: each package's benchmarks live in a module of their own."""
+    import importlib.util
+
+    sys.modules.setdefault("bench", sys.modules[__name__])
+    for path in sorted(Path(__file__).parent.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    load_benchmark_modules()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.list:
         for b in REGISTRY.values():

@@ -22,13 +22,13 @@ from typing import Any
 FIELDS = ("workflow_id", "job_id", "run_id", "runtime", "env")
 FORMATS = ("auto", "text", "json")
 
-_fields: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("bigflow_log_fields", default={})
+_fields: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("bigflow_log_fields", default=None)
 
 
 @contextmanager
 def bind(**fields: Any) -> Iterator[None]:
     """Attach structured fields to every record logged in this context (threads inherit a copy)."""
-    token = _fields.set({**_fields.get(), **{k: v for k, v in fields.items() if v is not None}})
+    token = _fields.set({**bound(), **{k: v for k, v in fields.items() if v is not None}})
     try:
         yield
     finally:
@@ -37,12 +37,12 @@ def bind(**fields: Any) -> Iterator[None]:
 
 def bound() -> dict[str, Any]:
     """The fields bound in the current context."""
-    return dict(_fields.get())
+    return dict(_fields.get() or {})
 
 
 class _FieldsFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _fields.get().items():
+        for key, value in (_fields.get() or {}).items():
             if not hasattr(record, key):
                 setattr(record, key, value)
         return True

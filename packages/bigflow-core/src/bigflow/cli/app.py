@@ -11,9 +11,18 @@ from bigflow.version import PLUGIN_API_VERSION, __version__
 
 #: Core commands: name -> (``module:attribute``, short help). Imported only when invoked.
 CORE_COMMANDS: dict[str, tuple[str, str]] = {
-    "plugins": ("bigflow.cli.plugins:plugins", "List, check and create bigflow plugins."),
+    "start-project": ("bigflow.cli.start:start_project", "Create a new project that runs at once."),
+    "run": ("bigflow.cli.run:run", "Run a workflow or one job locally."),
+    "workflows": ("bigflow.cli.workflows:workflows", "List the project's workflows."),
+    "config": ("bigflow.cli.config:config", "Show the resolved configuration of an environment."),
+    "build": ("bigflow.cli.build:build", "Build artifacts (package, image, DAGs, ...) and the build manifest."),
+    "plan": ("bigflow.cli.build:plan", "Show what a deploy would add, change and remove."),
+    "deploy": ("bigflow.cli.build:deploy", "Deploy the built artifacts to an environment."),
     "version": ("bigflow.cli.version:version", "Print the project version derived from git tags."),
     "release": ("bigflow.cli.version:release", "Tag the next release version and push the tag."),
+    "logs": ("bigflow.cli.logs:logs", "Print Cloud Logging links and filters for the project's jobs."),
+    "migrate": ("bigflow.cli.migrate:migrate", "Convert a BigFlow 1.x project to [tool.bigflow] settings."),
+    "plugins": ("bigflow.cli.plugins:plugins", "List, check and create bigflow plugins."),
 }
 
 #: Other names of core commands (BigFlow 1.x names keep working).
