@@ -8,6 +8,12 @@ from bigflow.plugins.manager import PluginHost, reset_warnings
 FIXTURES = Path(__file__).parent / "fixture_plugins"
 
 
+@pytest.fixture(autouse=True)
+def _only_core_plugins(monkeypatch):
+    """Core's tests see core's builtin plugins only; tests/ at the root covers the installed plugins."""
+    monkeypatch.setenv("BIGFLOW_LOAD_PLUGINS", "")
+
+
 @pytest.fixture
 def fixture_host(monkeypatch):
     """Build a PluginHost over fixture plugin modules: ``fixture_host(("name", "module"), ...)``."""

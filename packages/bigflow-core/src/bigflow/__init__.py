@@ -11,11 +11,23 @@ from typing import Any
 from bigflow.version import PLUGIN_API_VERSION, __version__
 
 _LAZY = {
+    "Workflow": "bigflow.workflow",
+    "Job": "bigflow.workflow",
+    "JobContext": "bigflow.workflow",
+    "Definition": "bigflow.workflow",
+    "daily_start_time": "bigflow.workflow",
+    "hourly_start_time": "bigflow.workflow",
+    "Config": "bigflow.configuration",
+    "DeploymentConfig": "bigflow.configuration",
     "hookimpl": "bigflow.plugins",
 }
+_SUBMODULES = {"workflow", "configuration", "executor", "plugins", "jobs", "project", "artifacts", "log",
+               "bigquery", "dataflow", "dataproc", "errors", "versioning"}
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return import_module(f"bigflow.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'bigflow' has no attribute {name!r}")

@@ -86,12 +86,18 @@ def in_container() -> bool:
 
 
 def configure(log_format: str = "auto", level: int | str = logging.INFO) -> str:
-    """Install one handler on the root logger (stderr); returns the format chosen ('text' or 'json')."""
+    """Install one handler on the root logger (stderr); returns the format chosen ('text' or 'json').
+
+    ``auto`` is JSON inside a container or pod when stderr is not a terminal, text otherwise.
+    """
     if log_format not in FORMATS:
         from bigflow.errors import UsageError
 
         raise UsageError(f"unknown log format {log_format!r}; use one of {', '.join(FORMATS)}")
-    chosen = ("json" if in_container() else "text") if log_format == "auto" else log_format
+    if log_format == "auto":
+        chosen = "json" if in_container() and not sys.stderr.isatty() else "text"
+    else:
+        chosen = log_format
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if chosen == "json" else TextFormatter())
     handler.addFilter(_FieldsFilter())

@@ -72,8 +72,14 @@ class BigflowGroup(click.Group):
             module, _, attr = CORE_COMMANDS[cmd_name][0].partition(":")
             return getattr(import_module(module), attr)
         host = cli_host()
-        if cmd_name not in _plugin_commands() and cmd_name not in host.contributions("command"):
+        declared_by = _plugin_commands().get(cmd_name)
+        if declared_by is None and cmd_name not in host.contributions("command"):
             return None
+        plugin = host.plugin(declared_by) if declared_by else None
+        if plugin is not None and host.load() and plugin.status != "ok":
+            from bigflow.errors import PluginError
+
+            raise PluginError(f"command {cmd_name!r} is unavailable: plugin {plugin.name!r} {plugin.status_text}")
         command = host.contribution("command", cmd_name)
         if not isinstance(command, click.Command):
             from bigflow.errors import PluginError

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from bigflow.errors import BigflowError, UsageError
+from bigflow.errors import UsageError
 
 RUNTIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 
@@ -77,14 +77,7 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
                               only_job=only_job, hooks=_PluginHooks())
     _print_report(report)
     if not report.ok:
-        failed = [r for r in report.results if r.state != "success"]
-        first = failed[0]
-        detail = f": {first.error_line}" if first.error_line else ""
-        raise BigflowError(
-            f"{len(failed)} of {len(report.results)} job(s) did not succeed; "
-            f"first: {first.job_id} {first.state}{detail}",
-            exit_code=130 if report.interrupted else 1,
-        )
+        raise report.failure()
 
 
 class _PluginHooks:
@@ -103,9 +96,7 @@ def _print_report(report) -> None:
     from bigflow.cli.output import print_table
 
     rows = [(r.job_id, r.state, str(r.attempts), f"{r.duration:.2f}s") for r in report.results]
-    title = f"workflow {report.workflow_id} run {report.run_id}"
-    if sys.stdout.isatty():
-        print_table(title, ("Job", "State", "Attempts", "Duration"), rows)
-    else:
+    title = f"{report.workflow_id} run {report.run_id} ({report.runtime:%Y-%m-%d %H:%M:%S}, env {report.env})"
+    if not sys.stdout.isatty():
         print(title)
-        print_table(title, ("Job", "State", "Attempts", "Duration"), rows)
+    print_table(title, ("Job", "State", "Attempts", "Duration"), rows)

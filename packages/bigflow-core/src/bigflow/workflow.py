@@ -1,0 +1,537 @@
+"""Workflows: graphs of jobs with a schedule, compatible with the BigFlow 1.x API.
+
+A job is any object with an ``id`` and ``execute(context)``; inheriting :class:`Job` is recommended, not
+required. A :class:`Workflow` validates its graph, ids and schedule when it is built, so a broken workflow
+fails at import with one clear error instead of at deploy or run time.
+
+Differences from BigFlow 1.x:
+
+- ``Workflow.run`` and ``Workflow.run_job`` go through the local executor, so ``retry_count``,
+  ``retry_pause_sec`` and ``execution_timeout_sec`` are honoured (1.x ignored them locally). The first job
+  error is re-raised, as before.
+- ``JobContext`` also carries ``config`` (the resolved configuration) and ``run_id``, and its ``env`` is the
+  environment actually used: when none is given it comes from the config, else ``bf_env`` (1.x left it
+  ``None`` when the default environment of a Config was used).
+- Jobs are identified by ``id`` in list definitions too: two different jobs with one id are an error
+  (1.x ran both from a list, and silently kept one from a dict).
+- Cycles, duplicate ids, ids Airflow rejects and invalid schedules are reported at construction.
+- ``hourly_start_time`` uses the UTC offset that local time had at ``t`` (1.x used the offset of "now",
+  and misread negative offsets).
+"""
+
+from __future__ import annotations
+
+import abc
+import difflib
+import heapq
+import re
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+
+from bigflow.errors import BigflowError
+
+if TYPE_CHECKING:
+    from bigflow.configuration import Config
+    from bigflow.executor import RunReport
+
+DEFAULT_RETRY_COUNT = 3
+DEFAULT_RETRY_PAUSE_SEC = 60
+DEFAULT_EXECUTION_TIMEOUT_SEC = 10800
+DEFAULT_SCHEDULE_INTERVAL = "@daily"
+RUNTIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@continuous")
+MAX_ID_LENGTH = 250
+
+_WORKFLOW_ID = re.compile(r"[A-Za-z0-9_.-]+")
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
+_SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class InvalidWorkflowError(BigflowError):
+    """A workflow definition that cannot run or be deployed (cycle, bad id, bad schedule, ...)."""
+
+
+class InvalidJobGraph(InvalidWorkflowError):
+    """BigFlow 1.x name of the error raised for an invalid job graph."""
+
+
+# -- start time factories ------------------------------------------------------------------------
+
+
+def daily_start_time(t: datetime) -> datetime:
+    """Midnight of ``t`` minus 24 hours (the default start time factory)."""
+    return t.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(hours=24)
+
+
+def hourly_start_time(t: datetime) -> datetime:
+    """``t`` read as local time of this machine and converted to (naive) UTC, as in 1.x."""
+    return t.replace(microsecond=0).astimezone(UTC).replace(tzinfo=None)
+
+
+# -- jobs ------------------------------------------------------------------------------------------
+
+
+class JobContext(NamedTuple):
+    """What a job gets when it runs: the run's logical time, its workflow, environment and configuration."""
+
+    runtime: datetime
+    runtime_str: str
+    workflow: Workflow | None
+    workflow_id: str | None
+    env: str | None
+    config: Mapping[str, Any] = MappingProxyType({})
+    run_id: str = ""
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        runtime: str | date | datetime | None = None,
+        runtime_str: str | None = None,
+        workflow: Workflow | None = None,
+        workflow_id: str | None = None,
+        env: str | None = None,
+        config: Mapping[str, Any] | Config | None = None,
+        run_id: str | None = None,
+    ) -> JobContext:
+        """Build a context; ``runtime`` defaults to now, ``env`` to the config's environment, else ``bf_env``.
+
+        A ``Config`` given as ``config`` is resolved for ``env`` (or its own choice of environment).
+        """
+        from bigflow.configuration import Config, current_env
+
+        if isinstance(runtime, str):
+            warnings.warn("a str runtime is deprecated, pass a datetime", DeprecationWarning, stacklevel=2)
+            runtime_str = runtime_str or runtime
+            runtime = parse_runtime(runtime)
+        elif runtime is None:
+            runtime = datetime.now().replace(microsecond=0)
+        elif not isinstance(runtime, datetime):
+            runtime = datetime(runtime.year, runtime.month, runtime.day)
+        if workflow is not None and workflow_id is not None and workflow.workflow_id != workflow_id:
+            raise BigflowError(f"workflow_id {workflow_id!r} does not match workflow {workflow.workflow_id!r}")
+        if isinstance(config, Config):
+            config = config.resolve(env)
+        config = MappingProxyType(dict(config or {}))
+        return cls(
+            runtime=runtime,
+            runtime_str=runtime_str or runtime.strftime(RUNTIME_FORMAT),
+            workflow=workflow,
+            workflow_id=workflow_id or (workflow.workflow_id if workflow is not None else None),
+            env=env or config.get("env") or current_env(),
+            config=config,
+            run_id=run_id or new_run_id(),
+        )
+
+
+def new_run_id() -> str:
+    """A short random id for one run of a workflow."""
+    import uuid
+
+    return uuid.uuid4().hex[:12]
+
+
+def parse_runtime(text: str) -> datetime:
+    """``YYYY-MM-DD[ HH:MM:SS]`` (or ISO 8601) -> datetime."""
+    try:
+        return datetime.strptime(text, RUNTIME_FORMAT) if len(text) == 19 else datetime.fromisoformat(text)
+    except ValueError:
+        raise BigflowError(f"invalid runtime {text!r}: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'") from None
+
+
+@runtime_checkable
+class JobLike(Protocol):
+    """What a workflow needs of a job (duck typing; ``retry_count`` etc. are optional)."""
+
+    id: str
+
+    def execute(self, context: JobContext) -> Any: ...
+
+
+class Job(abc.ABC):
+    """Base class for jobs; subclasses set ``id`` (class attribute or ``__init__``) and implement ``execute``."""
+
+    id: str
+    retry_count: int = DEFAULT_RETRY_COUNT
+    retry_pause_sec: int = DEFAULT_RETRY_PAUSE_SEC
+    execution_timeout_sec: int = DEFAULT_EXECUTION_TIMEOUT_SEC
+
+    def __init__(self, id: str | None = None, execution_timeout_sec: int | None = None,
+                 retry_count: int | None = None, retry_pause_sec: int | None = None) -> None:
+        for name, value in (("id", id), ("execution_timeout_sec", execution_timeout_sec),
+                            ("retry_count", retry_count), ("retry_pause_sec", retry_pause_sec)):
+            if value is not None:
+                setattr(self, name, value)
+
+    @abc.abstractmethod
+    def execute(self, context: JobContext) -> Any:
+        """Do the job's work for ``context.runtime``."""
+
+    def run(self, runtime: str | date | datetime | None = None) -> Any:
+        """Deprecated (1.x): build a context for ``runtime`` and call ``execute``."""
+        warnings.warn("Job.run is deprecated, use Job.execute(context)", DeprecationWarning, stacklevel=2)
+        return self.execute(JobContext.make(runtime=runtime))
+
+
+class JobSettings(NamedTuple):
+    """Retry and timeout settings of a job, with the ``Job`` defaults for attributes a duck-typed job lacks."""
+
+    retry_count: int
+    retry_pause_sec: float
+    execution_timeout_sec: float
+
+
+def job_settings(job: Any) -> JobSettings:
+    """The job's retry/timeout settings; a missing or ``None`` attribute (or a 0 timeout) means the default."""
+    values = []
+    for name, default in (("retry_count", DEFAULT_RETRY_COUNT), ("retry_pause_sec", DEFAULT_RETRY_PAUSE_SEC),
+                          ("execution_timeout_sec", DEFAULT_EXECUTION_TIMEOUT_SEC)):
+        value = getattr(job, name, None)
+        if value is None or (name == "execution_timeout_sec" and value == 0):
+            value = default
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InvalidWorkflowError(f"job {job.id!r}: {name} must be a number >= 0, got {value!r}")
+        values.append(value)
+    return JobSettings(*values)
+
+
+def execute_job(job: Any, context: JobContext) -> Any:
+    """Call ``job.execute(context)``; a 1.x job with only ``run(runtime_str)`` gets that, with a warning."""
+    execute = getattr(job, "execute", None)
+    if execute is not None:
+        return execute(context)
+    warnings.warn(f"job {job.id!r} has no execute(context); calling the deprecated run(runtime_str)",
+                  DeprecationWarning, stacklevel=2)
+    return job.run(context.runtime_str)
+
+
+class WorkflowJob(Job):
+    """1.x wrapper of a job inside a workflow graph (returned by ``Workflow.build_sequential_order``)."""
+
+    def __init__(self, job: Any, name: str | int) -> None:
+        self.job = job
+        self.name = name
+
+    id = property(lambda self: self.job.id)  # type: ignore[assignment]
+    retry_count = property(lambda self: job_settings(self.job).retry_count)  # type: ignore[assignment]
+    retry_pause_sec = property(lambda self: job_settings(self.job).retry_pause_sec)  # type: ignore[assignment]
+    execution_timeout_sec = property(  # type: ignore[assignment]
+        lambda self: job_settings(self.job).execution_timeout_sec)
+
+    def execute(self, context: JobContext) -> Any:
+        return execute_job(self.job, context)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WorkflowJob) and self.name == other.name
+
+    def __repr__(self) -> str:
+        return f"WorkflowJob(job={self.job!r}, name={self.name!r})"
+
+
+# -- ids and schedules -------------------------------------------------------------------------------
+
+
+def _check_id(kind: str, value: Any, pattern: re.Pattern[str], allowed: str, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidWorkflowError(f"{where}: {kind} id must be a non-empty string, got {value!r}")
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidWorkflowError(f"{where}: {kind} id {value[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
+    if not pattern.fullmatch(value):
+        suggestion = re.sub(r"[^A-Za-z0-9_-]" if "." not in allowed else r"[^A-Za-z0-9_.-]", "_", value)
+        raise InvalidWorkflowError(f"{where}: invalid {kind} id {value!r}: use only {allowed}; e.g. {suggestion!r}")
+    return value
+
+
+def check_workflow_id(workflow_id: Any) -> str:
+    """The id if Airflow accepts it as a DAG id (``[A-Za-z0-9_.-]``, at most 250 characters)."""
+    return _check_id("workflow", workflow_id, _WORKFLOW_ID, "letters, digits, '_', '.' and '-'", "workflow")
+
+
+def check_job_id(job_id: Any, where: str = "job graph") -> str:
+    """The id if it is a valid task id without ``.`` (the CLI addresses jobs as ``WORKFLOW.JOB``)."""
+    return _check_id("job", job_id, _JOB_ID, "letters, digits, '_' and '-' ('.' separates WORKFLOW.JOB)", where)
+
+
+_MONTHS = {name: number for number, name in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
+_DAYS = {name: number for number, name in enumerate("SUN MON TUE WED THU FRI SAT".split())}
+_CRON_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day-of-month", 1, 31, {}),
+                ("month", 1, 12, _MONTHS), ("day-of-week", 0, 7, _DAYS))
+
+
+def _cron_value(text: str, low: int, high: int, names: Mapping[str, int]) -> int:
+    if text.upper() in names:
+        return names[text.upper()]
+    if not text.isdigit():
+        valid = f" or a name ({', '.join(names)})" if names else ""
+        raise ValueError(f"{text!r} is not a number{valid}")
+    if not low <= int(text) <= high:
+        raise ValueError(f"{text} is out of range {low}-{high}")
+    return int(text)
+
+
+def _check_cron_item(item: str, field: str, low: int, high: int, names: Mapping[str, int]) -> None:
+    base, slash, step = item.partition("/")
+    if slash and not (step.isdigit() and int(step) >= 1):
+        raise ValueError(f"step {step!r} must be a number >= 1")
+    if base == "*" or (base == "?" and field.startswith("day")) or (base == "L" and field == "day-of-month"):
+        return
+    if field == "day-of-week" and not slash and ("#" in base or base[1:] == "L"):
+        day, _, nth = base.partition("#") if "#" in base else (base[:-1], "", "1")
+        _cron_value(day, low, high, names)
+        if nth not in {"1", "2", "3", "4", "5"}:
+            raise ValueError(f"{base!r}: the week number after '#' must be 1-5")
+        return
+    start, dash, end = base.partition("-")
+    first = _cron_value(start, low, high, names)
+    if dash and _cron_value(end, low, high, names) < first:
+        raise ValueError(f"range {base!r} goes backwards")
+
+
+def cron_error(expression: str) -> str | None:
+    """Why a 5-field cron expression is invalid (ranges, lists, steps, month/day names), or None."""
+    fields = expression.split()
+    if len(fields) != 5:
+        return f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}"
+    for text, (field, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            try:
+                _check_cron_item(item, field, low, high, names)
+            except ValueError as error:
+                return f"{field} field {text!r}: {error}"
+    return None
+
+
+def check_schedule_interval(value: Any, workflow_id: str = "?") -> str | timedelta | None:
+    """The schedule if Airflow accepts it: a preset, a 5-field cron expression, a timedelta or None."""
+    prefix = f"workflow {workflow_id!r}: invalid schedule_interval {value!r}"
+    if value is None or value in SCHEDULE_PRESETS:
+        return value
+    if isinstance(value, timedelta):
+        if value <= timedelta(0):
+            raise InvalidWorkflowError(f"{prefix}: a timedelta schedule must be positive")
+        return value
+    if not isinstance(value, str):
+        raise InvalidWorkflowError(f"{prefix}: use a preset, a cron expression, a timedelta or None")
+    if value.strip().startswith("@"):
+        close = difflib.get_close_matches(value.strip().lower(), SCHEDULE_PRESETS, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"presets are {', '.join(SCHEDULE_PRESETS)}"
+        raise InvalidWorkflowError(f"{prefix}: unknown preset; {hint}")
+    problem = cron_error(value)
+    if problem:
+        raise InvalidWorkflowError(f"{prefix}: {problem}")
+    return value
+
+
+# -- graphs ------------------------------------------------------------------------------------------
+
+
+class Definition:
+    """A job graph: ``{job: [downstream jobs, ...]}``, or a list of jobs run one after another.
+
+    ``jobs`` is in topological order (among ready jobs, the one declared first comes first).
+    """
+
+    def __init__(self, jobs: Mapping[Any, Iterable[Any]] | Sequence[Any], *, workflow_id: str | None = None):
+        self.where = f"workflow {workflow_id!r}" if workflow_id else "job graph"
+        if isinstance(jobs, Mapping):
+            edges = list(jobs.items())
+        elif isinstance(jobs, list | tuple):
+            edges = [(job, [after]) for job, after in zip(jobs, jobs[1:], strict=False)] + [(j, []) for j in jobs[-1:]]
+        else:
+            raise InvalidWorkflowError(f"{self.where}: definition must be a list of jobs or a dict "
+                                       f"{{job: [downstream jobs]}}, got {type(jobs).__name__}")
+        self.by_id: dict[str, Any] = {}
+        downstream: dict[str, list[str]] = {}
+        for job, after in edges:
+            if isinstance(after, str) or not isinstance(after, Iterable):
+                raise InvalidWorkflowError(f"{self.where}: the downstream jobs of {self._add(job)!r} must be a "
+                                           f"list of jobs, got {after!r}")
+            targets = downstream.setdefault(self._add(job), [])
+            for target in map(self._add, after):
+                downstream.setdefault(target, [])
+                if target not in targets:
+                    targets.append(target)
+        if not self.by_id:
+            raise InvalidWorkflowError(f"{self.where} has no jobs")
+        upstream: dict[str, list[str]] = {job_id: [] for job_id in self.by_id}
+        for job_id, targets in downstream.items():
+            for target in targets:
+                upstream[target].append(job_id)
+        self.downstream_ids = {job_id: tuple(targets) for job_id, targets in downstream.items()}
+        self.upstream_ids = {job_id: tuple(sources) for job_id, sources in upstream.items()}
+        self.job_ids = self._topological_order()
+        self.jobs = tuple(self.by_id[job_id] for job_id in self.job_ids)
+
+    def _add(self, job: Any) -> str:
+        if isinstance(job, WorkflowJob):
+            job = job.job
+        job_id = check_job_id(getattr(job, "id", None), self.where)
+        known = self.by_id.setdefault(job_id, job)
+        if known is not job:
+            raise InvalidWorkflowError(f"{self.where}: duplicate job id {job_id!r} ({known!r} and {job!r})")
+        if not callable(getattr(job, "execute", None)) and not callable(getattr(job, "run", None)):
+            raise InvalidWorkflowError(f"{self.where}: job {job_id!r} has no execute(context) method")
+        return job_id
+
+    def _topological_order(self) -> tuple[str, ...]:
+        position = {job_id: index for index, job_id in enumerate(self.by_id)}
+        waiting = {job_id: len(sources) for job_id, sources in self.upstream_ids.items()}
+        ready = [position[job_id] for job_id, count in waiting.items() if count == 0]
+        names = list(self.by_id)
+        order = []
+        while ready:
+            job_id = names[heapq.heappop(ready)]
+            order.append(job_id)
+            for target in self.downstream_ids[job_id]:
+                waiting[target] -= 1
+                if waiting[target] == 0:
+                    heapq.heappush(ready, position[target])
+        if len(order) < len(names):
+            raise InvalidJobGraph(f"cycle in {self.where}: {' -> '.join(self._cycle(set(names) - set(order)))}")
+        return tuple(order)
+
+    def _cycle(self, blocked: set[str]) -> list[str]:
+        """A cycle among jobs that never became ready, starting at the earliest declared one."""
+        path: list[str] = []
+        job_id = next(j for j in self.by_id if j in blocked)
+        while job_id not in path:  # every blocked job has a blocked upstream job: walk upstream
+            path.append(job_id)
+            job_id = next(j for j in self.upstream_ids[job_id] if j in blocked)
+        cycle = path[path.index(job_id):][::-1]
+        names = list(self.by_id)
+        start = min(range(len(cycle)), key=lambda i: names.index(cycle[i]))
+        cycle = cycle[start:] + cycle[:start]
+        return [*cycle, cycle[0]]
+
+    def sequential_order(self) -> list[WorkflowJob]:
+        """1.x: the jobs, wrapped, in topological order."""
+        return [WorkflowJob(job, job_id) for job_id, job in zip(self.job_ids, self.jobs, strict=True)]
+
+    def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
+        """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
+        wrapped = {job.name: job for job in self.sequential_order()}
+        for job_id, job in wrapped.items():
+            consumer(job, [wrapped[source] for source in self.upstream_ids[job_id]])
+
+
+# -- workflows ---------------------------------------------------------------------------------------
+
+
+class Workflow:
+    """A named graph of jobs with a schedule; see the module docstring for what is validated."""
+
+    def __init__(
+        self,
+        workflow_id: str,
+        definition: Definition | Mapping[Any, Iterable[Any]] | Sequence[Any],
+        schedule_interval: str | timedelta | None = DEFAULT_SCHEDULE_INTERVAL,
+        start_time_factory: Callable[[datetime], datetime] = daily_start_time,
+        depends_on_past: bool = True,
+        secrets: Iterable[str] = (),
+        env_variable: str = "env",
+        *,
+        description: str | None = None,
+        doc: str | None = None,
+        tags: Sequence[str] = (),
+        owner: str | None = None,
+        catchup: bool = False,
+        max_active_runs: int = 1,
+        **options: Any,
+    ) -> None:
+        """Extra keyword ``options`` are kept in ``self.options`` for plugins (e.g. DAG generators)."""
+        self.workflow_id = check_workflow_id(workflow_id)
+        where = f"workflow {workflow_id!r}"
+        self.definition = definition if isinstance(definition, Definition) else \
+            Definition(definition, workflow_id=workflow_id)
+        for job in self.definition.jobs:
+            job_settings(job)
+        self.schedule_interval = check_schedule_interval(schedule_interval, workflow_id)
+        if not callable(start_time_factory):
+            raise InvalidWorkflowError(f"{where}: start_time_factory must be callable, got {start_time_factory!r}")
+        self.start_time_factory = start_time_factory
+        self.depends_on_past = bool(depends_on_past)
+        self.secrets = tuple([secrets] if isinstance(secrets, str) else secrets)
+        for name in self.secrets:
+            if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
+                raise InvalidWorkflowError(f"{where}: secret {name!r} must be an environment variable name")
+        self.env_variable = env_variable
+        if description is not None and doc is not None and description != doc:
+            raise InvalidWorkflowError(f"{where}: give description or doc, not both")
+        self.description = description if description is not None else doc
+        if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
+            raise InvalidWorkflowError(f"{where}: tags must be a list of strings, got {tags!r}")
+        self.tags = tuple(tags)
+        self.owner = owner
+        self.catchup = bool(catchup)
+        if isinstance(max_active_runs, bool) or not isinstance(max_active_runs, int) or max_active_runs < 1:
+            raise InvalidWorkflowError(f"{where}: max_active_runs must be an integer >= 1, got {max_active_runs!r}")
+        self.max_active_runs = max_active_runs
+        self.options = options
+
+    def __repr__(self) -> str:
+        return f"Workflow({self.workflow_id!r}, jobs={list(self.job_ids)!r})"
+
+    @property
+    def doc(self) -> str | None:
+        """Alias of ``description``."""
+        return self.description
+
+    @property
+    def jobs(self) -> tuple[Any, ...]:
+        """The jobs in topological order."""
+        return self.definition.jobs
+
+    @property
+    def job_ids(self) -> tuple[str, ...]:
+        """The job ids in topological order."""
+        return self.definition.job_ids
+
+    @property
+    def dependencies(self) -> dict[str, list[str]]:
+        """``{job_id: [upstream job ids]}`` for every job, in topological order."""
+        return {job_id: list(self.definition.upstream_ids[job_id]) for job_id in self.job_ids}
+
+    def upstream(self, job_id: str) -> tuple[str, ...]:
+        """Ids of the jobs that must succeed before ``job_id`` runs."""
+        return self.definition.upstream_ids[self.find_job(job_id).id]
+
+    def downstream(self, job_id: str) -> tuple[str, ...]:
+        """Ids of the jobs that wait for ``job_id``."""
+        return self.definition.downstream_ids[self.find_job(job_id).id]
+
+    def find_job(self, job_id: str) -> Any:
+        """The job with this id; the error names the nearest job id."""
+        job = self.definition.by_id.get(job_id)
+        if job is None:
+            close = difflib.get_close_matches(str(job_id), self.job_ids, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"jobs: {', '.join(self.job_ids)}"
+            raise BigflowError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
+        return job
+
+    def run(self, runtime: str | date | datetime | None = None, *, env: str | None = None,
+            config: Mapping[str, Any] | Config | None = None) -> RunReport:
+        """Run every job in graph order, one at a time, with retries; re-raises the first job error."""
+        from bigflow.executor import run_workflow
+
+        return run_workflow(self, runtime=runtime, env=env, config=config).raise_for_failure()
+
+    def run_job(self, job_id: str, runtime: str | date | datetime | None = None, *, env: str | None = None,
+                config: Mapping[str, Any] | Config | None = None) -> RunReport:
+        """Run one job (not its dependencies), with retries; re-raises its error."""
+        from bigflow.executor import run_workflow
+
+        return run_workflow(self, runtime=runtime, env=env, config=config, only_job=job_id).raise_for_failure()
+
+    def build_sequential_order(self) -> list[WorkflowJob]:
+        """1.x: the jobs, wrapped, in topological order."""
+        return self.definition.sequential_order()
+
+    def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
+        """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
+        self.definition.call_on_graph_nodes(consumer)
