@@ -133,6 +133,8 @@ class WorkflowFinder:
             entry = old.get(module.name)
             if entry is None or tuple(entry["stamp"]) != module.stamp or entry.get("error"):
                 ids = self._import(module)
+                if module.name in self.errors and entry is not None:
+                    ids = entry["workflows"]  # what it defined when it last imported: name the import error
                 entry = {"stamp": list(module.stamp), "workflows": ids,
                          "error": str(self.errors[module.name]) if module.name in self.errors else None}
                 changed = True

@@ -14,7 +14,8 @@ Differences from BigFlow 1.x:
   ``None`` when the default environment of a Config was used).
 - Jobs are identified by ``id`` in list definitions too: two different jobs with one id are an error
   (1.x ran both from a list, and silently kept one from a dict).
-- Cycles, duplicate ids, ids Airflow rejects and invalid schedules are reported at construction.
+- Cycles, duplicate ids, ids Airflow rejects and invalid schedules are reported when the ``Workflow`` is
+  built, naming it; a ``Definition`` used on its own is validated when first used (1.x: when built).
 - ``hourly_start_time`` uses the UTC offset that local time had at ``t`` (1.x used the offset of "now",
   and misread negative offsets).
 """
@@ -26,6 +27,7 @@ import difflib
 import heapq
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
@@ -45,8 +47,8 @@ RUNTIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@continuous")
 MAX_ID_LENGTH = 250
 
-_WORKFLOW_ID = re.compile(r"[A-Za-z0-9_.-]+")
-_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
+_NOT_IN_WORKFLOW_ID = re.compile(r"[^A-Za-z0-9_.-]")
+_NOT_IN_JOB_ID = re.compile(r"[^A-Za-z0-9_-]")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -99,13 +101,15 @@ class JobContext(NamedTuple):
     ) -> JobContext:
         """Build a context; ``runtime`` defaults to now, ``env`` to the config's environment, else ``bf_env``.
 
+        ``runtime_str`` is ``runtime`` formatted ``%Y-%m-%d %H:%M:%S``, or a str ``runtime`` as written (1.x).
+
         A ``Config`` given as ``config`` is resolved for ``env`` (or its own choice of environment).
         """
         from bigflow.configuration import Config, current_env
 
         if isinstance(runtime, str):
             warnings.warn("a str runtime is deprecated, pass a datetime", DeprecationWarning, stacklevel=2)
-            runtime_str = runtime_str or runtime
+            runtime_str = runtime_str or runtime  # kept as written, as 1.x did (BigQuery's {dt} relies on it)
             runtime = parse_runtime(runtime)
         elif runtime is None:
             runtime = datetime.now().replace(microsecond=0)
@@ -137,7 +141,7 @@ def new_run_id() -> str:
 def parse_runtime(text: str) -> datetime:
     """``YYYY-MM-DD[ HH:MM:SS]`` (or ISO 8601) -> datetime."""
     try:
-        return datetime.strptime(text, RUNTIME_FORMAT) if len(text) == 19 else datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError:
         raise BigflowError(f"invalid runtime {text!r}: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'") from None
 
@@ -184,16 +188,19 @@ class JobSettings(NamedTuple):
     execution_timeout_sec: float
 
 
-def job_settings(job: Any) -> JobSettings:
+def job_settings(job: Any, where: str = "") -> JobSettings:
     """The job's retry/timeout settings; a missing or ``None`` attribute (or a 0 timeout) means the default."""
     values = []
-    for name, default in (("retry_count", DEFAULT_RETRY_COUNT), ("retry_pause_sec", DEFAULT_RETRY_PAUSE_SEC),
-                          ("execution_timeout_sec", DEFAULT_EXECUTION_TIMEOUT_SEC)):
+    for name, default, kind in (("retry_count", DEFAULT_RETRY_COUNT, int),
+                                ("retry_pause_sec", DEFAULT_RETRY_PAUSE_SEC, int | float),
+                                ("execution_timeout_sec", DEFAULT_EXECUTION_TIMEOUT_SEC, int | float)):
         value = getattr(job, name, None)
         if value is None or (name == "execution_timeout_sec" and value == 0):
             value = default
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise InvalidWorkflowError(f"job {job.id!r}: {name} must be a number >= 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, kind) or value < 0:
+            expected = "an integer" if kind is int else "a number"
+            raise InvalidWorkflowError(f"{where}{': ' if where else ''}job {job.id!r}: {name} must be {expected} >= 0, "
+                                       f"got {value!r}")
         values.append(value)
     return JobSettings(*values)
 
@@ -215,11 +222,21 @@ class WorkflowJob(Job):
         self.job = job
         self.name = name
 
-    id = property(lambda self: self.job.id)  # type: ignore[assignment]
-    retry_count = property(lambda self: job_settings(self.job).retry_count)  # type: ignore[assignment]
-    retry_pause_sec = property(lambda self: job_settings(self.job).retry_pause_sec)  # type: ignore[assignment]
-    execution_timeout_sec = property(  # type: ignore[assignment]
-        lambda self: job_settings(self.job).execution_timeout_sec)
+    @property  # type: ignore[override]
+    def id(self) -> str:
+        return self.job.id
+
+    @property  # type: ignore[override]
+    def retry_count(self) -> int:
+        return job_settings(self.job).retry_count
+
+    @property  # type: ignore[override]
+    def retry_pause_sec(self) -> float:
+        return job_settings(self.job).retry_pause_sec
+
+    @property  # type: ignore[override]
+    def execution_timeout_sec(self) -> float:
+        return job_settings(self.job).execution_timeout_sec
 
     def execute(self, context: JobContext) -> Any:
         return execute_job(self.job, context)
@@ -237,25 +254,27 @@ class WorkflowJob(Job):
 # -- ids and schedules -------------------------------------------------------------------------------
 
 
-def _check_id(kind: str, value: Any, pattern: re.Pattern[str], allowed: str, where: str) -> str:
+def _check_id(kind: str, value: Any, invalid: re.Pattern[str], allowed: str, where: str) -> str:
+    prefix = f"{where}: " if where else ""
     if not isinstance(value, str) or not value:
-        raise InvalidWorkflowError(f"{where}: {kind} id must be a non-empty string, got {value!r}")
+        raise InvalidWorkflowError(f"{prefix}{kind} id must be a non-empty string, got {value!r}")
     if len(value) > MAX_ID_LENGTH:
-        raise InvalidWorkflowError(f"{where}: {kind} id {value[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
-    if not pattern.fullmatch(value):
-        suggestion = re.sub(r"[^A-Za-z0-9_-]" if "." not in allowed else r"[^A-Za-z0-9_.-]", "_", value)
-        raise InvalidWorkflowError(f"{where}: invalid {kind} id {value!r}: use only {allowed}; e.g. {suggestion!r}")
+        raise InvalidWorkflowError(f"{prefix}{kind} id {value[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
+    if invalid.search(value):
+        raise InvalidWorkflowError(f"{prefix}invalid {kind} id {value!r}: use only {allowed}; "
+                                   f"e.g. {invalid.sub('_', value)!r}")
     return value
 
 
 def check_workflow_id(workflow_id: Any) -> str:
     """The id if Airflow accepts it as a DAG id (``[A-Za-z0-9_.-]``, at most 250 characters)."""
-    return _check_id("workflow", workflow_id, _WORKFLOW_ID, "letters, digits, '_', '.' and '-'", "workflow")
+    return _check_id("workflow", workflow_id, _NOT_IN_WORKFLOW_ID, "letters, digits, '_', '.' and '-'", "")
 
 
 def check_job_id(job_id: Any, where: str = "job graph") -> str:
     """The id if it is a valid task id without ``.`` (the CLI addresses jobs as ``WORKFLOW.JOB``)."""
-    return _check_id("job", job_id, _JOB_ID, "letters, digits, '_' and '-' ('.' separates WORKFLOW.JOB)", where)
+    return _check_id("job", job_id, _NOT_IN_JOB_ID, "letters, digits, '_' and '-' ('.' separates WORKFLOW.JOB)",
+                     where)
 
 
 _MONTHS = {name: number for number, name in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
@@ -285,7 +304,7 @@ def _check_cron_item(item: str, field: str, low: int, high: int, names: Mapping[
         day, _, nth = base.partition("#") if "#" in base else (base[:-1], "", "1")
         _cron_value(day, low, high, names)
         if nth not in {"1", "2", "3", "4", "5"}:
-            raise ValueError(f"{base!r}: the week number after '#' must be 1-5")
+            raise ValueError(f"the week number after '#' must be 1-5, got {nth!r}")
         return
     start, dash, end = base.partition("-")
     first = _cron_value(start, low, high, names)
@@ -331,22 +350,25 @@ def check_schedule_interval(value: Any, workflow_id: str = "?") -> str | timedel
 # -- graphs ------------------------------------------------------------------------------------------
 
 
-class Definition:
-    """A job graph: ``{job: [downstream jobs, ...]}``, or a list of jobs run one after another.
+class JobGraph:
+    """A validated job graph: jobs by id, their upstream and downstream job ids, a topological order.
 
-    ``jobs`` is in topological order (among ready jobs, the one declared first comes first).
+    ``job_ids`` and ``jobs`` are in topological order (among ready jobs, the one declared first comes first).
     """
 
-    def __init__(self, jobs: Mapping[Any, Iterable[Any]] | Sequence[Any], *, workflow_id: str | None = None):
-        self.where = f"workflow {workflow_id!r}" if workflow_id else "job graph"
+    def __init__(self, jobs: Mapping[Any, Iterable[Any]] | Sequence[Any], where: str = "job graph") -> None:
+        self.where = where
+        self.by_id: dict[str, Any] = {}
         if isinstance(jobs, Mapping):
             edges = list(jobs.items())
         elif isinstance(jobs, list | tuple):
+            repeated = [job_id for job_id, count in Counter(map(self._add, jobs)).items() if count > 1]
+            if repeated:
+                raise InvalidWorkflowError(f"{self.where}: job {repeated[0]!r} appears twice in the list")
             edges = [(job, [after]) for job, after in zip(jobs, jobs[1:], strict=False)] + [(j, []) for j in jobs[-1:]]
         else:
             raise InvalidWorkflowError(f"{self.where}: definition must be a list of jobs or a dict "
                                        f"{{job: [downstream jobs]}}, got {type(jobs).__name__}")
-        self.by_id: dict[str, Any] = {}
         downstream: dict[str, list[str]] = {}
         for job, after in edges:
             if isinstance(after, str) or not isinstance(after, Iterable):
@@ -374,7 +396,8 @@ class Definition:
         job_id = check_job_id(getattr(job, "id", None), self.where)
         known = self.by_id.setdefault(job_id, job)
         if known is not job:
-            raise InvalidWorkflowError(f"{self.where}: duplicate job id {job_id!r} ({known!r} and {job!r})")
+            raise InvalidWorkflowError(f"{self.where}: duplicate job id {job_id!r} (two different jobs, "
+                                       f"{type(known).__name__} and {type(job).__name__})")
         if not callable(getattr(job, "execute", None)) and not callable(getattr(job, "run", None)):
             raise InvalidWorkflowError(f"{self.where}: job {job_id!r} has no execute(context) method")
         return job_id
@@ -420,6 +443,32 @@ class Definition:
             consumer(job, [wrapped[source] for source in self.upstream_ids[job_id]])
 
 
+class Definition:
+    """A job graph as 1.x wrote it: ``{job: [downstream jobs, ...]}``, or a list of jobs run one after another.
+
+    It is validated by the ``Workflow`` it is given to, so errors name the workflow; used on its own, it is
+    validated when first used.
+    """
+
+    def __init__(self, jobs: Mapping[Any, Iterable[Any]] | Sequence[Any]) -> None:
+        self.source = jobs
+        self._graph: JobGraph | None = None
+
+    def graph(self) -> JobGraph:
+        """The validated graph."""
+        if self._graph is None:
+            self._graph = JobGraph(self.source)
+        return self._graph
+
+    def sequential_order(self) -> list[WorkflowJob]:
+        """1.x: the jobs, wrapped, in topological order."""
+        return self.graph().sequential_order()
+
+    def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
+        """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
+        self.graph().call_on_graph_nodes(consumer)
+
+
 # -- workflows ---------------------------------------------------------------------------------------
 
 
@@ -447,10 +496,10 @@ class Workflow:
         """Extra keyword ``options`` are kept in ``self.options`` for plugins (e.g. DAG generators)."""
         self.workflow_id = check_workflow_id(workflow_id)
         where = f"workflow {workflow_id!r}"
-        self.definition = definition if isinstance(definition, Definition) else \
-            Definition(definition, workflow_id=workflow_id)
-        for job in self.definition.jobs:
-            job_settings(job)
+        self.definition = definition if isinstance(definition, Definition) else Definition(definition)
+        self.graph = JobGraph(self.definition.source, where)
+        for job in self.graph.jobs:
+            job_settings(job, where)
         self.schedule_interval = check_schedule_interval(schedule_interval, workflow_id)
         if not callable(start_time_factory):
             raise InvalidWorkflowError(f"{where}: start_time_factory must be callable, got {start_time_factory!r}")
@@ -483,31 +532,31 @@ class Workflow:
         return self.description
 
     @property
-    def jobs(self) -> tuple[Any, ...]:
+    def jobs(self) -> list[Any]:
         """The jobs in topological order."""
-        return self.definition.jobs
+        return list(self.graph.jobs)
 
     @property
-    def job_ids(self) -> tuple[str, ...]:
+    def job_ids(self) -> list[str]:
         """The job ids in topological order."""
-        return self.definition.job_ids
+        return list(self.graph.job_ids)
 
     @property
     def dependencies(self) -> dict[str, list[str]]:
         """``{job_id: [upstream job ids]}`` for every job, in topological order."""
-        return {job_id: list(self.definition.upstream_ids[job_id]) for job_id in self.job_ids}
+        return {job_id: list(self.graph.upstream_ids[job_id]) for job_id in self.graph.job_ids}
 
-    def upstream(self, job_id: str) -> tuple[str, ...]:
+    def upstream(self, job_id: str) -> list[str]:
         """Ids of the jobs that must succeed before ``job_id`` runs."""
-        return self.definition.upstream_ids[self.find_job(job_id).id]
+        return list(self.graph.upstream_ids[self.find_job(job_id).id])
 
-    def downstream(self, job_id: str) -> tuple[str, ...]:
+    def downstream(self, job_id: str) -> list[str]:
         """Ids of the jobs that wait for ``job_id``."""
-        return self.definition.downstream_ids[self.find_job(job_id).id]
+        return list(self.graph.downstream_ids[self.find_job(job_id).id])
 
     def find_job(self, job_id: str) -> Any:
         """The job with this id; the error names the nearest job id."""
-        job = self.definition.by_id.get(job_id)
+        job = self.graph.by_id.get(job_id)
         if job is None:
             close = difflib.get_close_matches(str(job_id), self.job_ids, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"jobs: {', '.join(self.job_ids)}"
@@ -516,7 +565,10 @@ class Workflow:
 
     def run(self, runtime: str | date | datetime | None = None, *, env: str | None = None,
             config: Mapping[str, Any] | Config | None = None) -> RunReport:
-        """Run every job in graph order, one at a time, with retries; re-raises the first job error."""
+        """Run every job in graph order, one at a time, with retries; re-raises the first job error.
+
+        Retries wait ``retry_pause_sec`` (60 s for a ``Job`` by default) between attempts.
+        """
         from bigflow.executor import run_workflow
 
         return run_workflow(self, runtime=runtime, env=env, config=config).raise_for_failure()
@@ -530,8 +582,8 @@ class Workflow:
 
     def build_sequential_order(self) -> list[WorkflowJob]:
         """1.x: the jobs, wrapped, in topological order."""
-        return self.definition.sequential_order()
+        return self.graph.sequential_order()
 
     def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
         """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
-        self.definition.call_on_graph_nodes(consumer)
+        self.graph.call_on_graph_nodes(consumer)

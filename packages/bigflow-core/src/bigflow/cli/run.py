@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import datetime
 
@@ -68,7 +69,8 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     project = require_project()
     check_required(project)
     config = resolve(project, env)
-    log.configure(log_format)
+    debug = bool(click.get_current_context().find_root().params.get("debug"))
+    log.configure(log_format, logging.DEBUG if debug else logging.INFO)
     with config.activated():
         workflow = project.finder.find(workflow_id)
         if only_job is not None:
