@@ -101,6 +101,9 @@ def configure(log_format: str = "auto", level: int | str = logging.INFO) -> str:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if chosen == "json" else TextFormatter())
     handler.addFilter(_FieldsFilter())
+    from bigflow.configuration import SecretsFilter
+
+    handler.addFilter(SecretsFilter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_bigflow", False)]:
         root.removeHandler(old)

@@ -34,7 +34,7 @@ def parse_runtime(text: str | None) -> datetime:
 
 
 def split_job(text: str) -> tuple[str, str]:
-    workflow_id, dot, job_id = text.partition(".")
+    workflow_id, dot, job_id = text.rpartition(".")  # workflow ids may contain '.', job ids may not
     if not dot or not workflow_id or not job_id:
         raise UsageError(f"--job expects WORKFLOW_ID.JOB_ID, got {text!r}")
     return workflow_id, job_id

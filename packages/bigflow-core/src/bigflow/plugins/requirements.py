@@ -10,14 +10,16 @@ from bigflow.project import Project, find_project
 
 def check_required(project: Project | None = None) -> None:
     """Raise one PluginError naming the pip command that fixes every missing or out-of-range plugin."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
     project = project or find_project()
     if project is None:
         return
     wanted = project.settings.get("required-plugins", [])
     if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
         raise PluginError(f"[tool.bigflow] required-plugins must be a list of strings, got {wanted!r}")
+    if not wanted:
+        return
+    from packaging.requirements import InvalidRequirement, Requirement
+
     missing: list[str] = []
     broken: list[str] = []
     from bigflow import plugins
