@@ -184,3 +184,25 @@ def test_config_reaches_jobs_and_required_values_are_enforced(tmp_path):
 def test_outside_a_project(tmp_path):
     line = one_line_error(bigflow(tmp_path, "run", "-w", "wf"))
     assert line.startswith(f"Error: no bigflow project found in {tmp_path} or above")
+
+
+def test_secrets_are_masked_in_config_show_and_logs(tmp_path):
+    root = write_project(
+        tmp_path,
+        config="import bigflow\nconfig = bigflow.Config('local', {'db_password': 'hunter2', 'user': 'ann'})\n",
+        a=JOBS + "import logging\n"
+                 "def connect(context):\n"
+                 "    logging.getLogger('proj').warning('connecting with %s', context.config['db_password'])\n"
+                 "    assert context.config['db_password'] == 'hunter2'\n"
+                 "wf = bigflow.Workflow('wf', [PythonJob('j', connect)])\n",
+    )
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('package = "proj"', 'package = "proj"\nconfig = "proj.config:config"'))
+    shown = bigflow(root, "config", "show", "--json")
+    values = {row["key"]: row for row in json.loads(shown.stdout)["values"]}
+    assert values["db_password"]["value"] == "***" and values["db_password"]["source"] == "code"
+    assert values["user"]["value"] == "ann" and values["bucket"]["source"] == "pyproject.toml"
+    assert "hunter2" not in shown.stdout
+    ran = bigflow(root, "run", "-w", "wf", "--log-format", "text")
+    assert ran.returncode == 0, ran.stderr
+    assert "connecting with ***" in ran.stderr and "hunter2" not in ran.stderr + ran.stdout

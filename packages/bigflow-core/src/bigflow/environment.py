@@ -144,9 +144,14 @@ def resolve(project: Project, requested: str | None = None) -> ResolvedConfig:
             resolved.sources[key] = source
 
     put(project.environments.get(env, {}), "pyproject.toml")
+    code_secrets: set[str] = set()
     for source, config in _code_configs(project):
         if env in _config_envs(config)[0]:
-            put(config.resolve(env), source)
+            values = config.resolve(env)
+            for row in config.describe(env):  # Config knows its own secrets and env-var sources
+                put({row.key: values[row.key]}, row.source if row.source.startswith("env:") else source)
+                if row.secret:
+                    code_secrets.add(row.key)
     _apply_plugin_sources(resolved)
     for key in list(resolved.values):
         variable = f"{PREFIX}{key}"
@@ -159,7 +164,7 @@ def resolve(project: Project, requested: str | None = None) -> ResolvedConfig:
         )
     resolved.values.setdefault("env", env)
     resolved.sources.setdefault("env", "environment name")
-    resolved.secret_keys = {k for k in resolved.values if is_secret_key(k)}
+    resolved.secret_keys = code_secrets | {k for k in resolved.values if is_secret_key(k)}
     return resolved
 
 
