@@ -24,7 +24,7 @@ def test_installed_plugin_is_listed(plugin_venv):
 
 
 def test_plugin_raising_at_import_is_listed_as_failed_and_nothing_else_breaks(plugin_venv):
-    result = plugin_venv.bigflow("plugins", "list", "--json")
+    result = plugin_venv.bigflow("plugins", "list", "--json", env={"BIGFLOW_DISABLE_PLUGINS": "malformed"})
     records = _records(result)
     assert records["bigflow-broken"]["status"] == (
         "failed: ImportError: cannot import name 'Thing' from 'somewhere'"
@@ -42,6 +42,14 @@ def test_plugin_raising_at_import_is_listed_as_failed_and_nothing_else_breaks(pl
     assert plugin_venv.bigflow("hello", "you").stdout == "hello, you\n"
 
 
+def test_malformed_entry_point_is_listed_as_failed_without_import(plugin_venv):
+    result = plugin_venv.bigflow("plugins", "list", "--json", env={"BIGFLOW_DISABLE_PLUGINS": "bigflow-broken"})
+    assert _records(result)["bigflow-malformed"]["status"] == (
+        "failed: malformed entry point 'malformed' = 'bigflow_malformed.plugin:' (expected 'package.module')"
+    )
+    assert result.stderr.startswith("bigflow: warning: plugin 'bigflow-malformed' failed: malformed entry point")
+
+
 def test_command_of_a_failed_plugin_is_a_one_line_error(plugin_venv):
     result = plugin_venv.bigflow("broken")
     assert result.returncode == 3
@@ -54,9 +62,12 @@ def test_command_of_a_failed_plugin_is_a_one_line_error(plugin_venv):
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"BIGFLOW_DISABLE_PLUGINS": "bigflow-broken"}, {"bigflow-hello": "ok", "bigflow-broken": "disabled"}),
-        ({"BIGFLOW_LOAD_PLUGINS": "hello"}, {"bigflow-hello": "ok", "bigflow-broken": "disabled"}),
-        ({"BIGFLOW_LOAD_PLUGINS": ""}, {"bigflow-hello": "disabled", "bigflow-broken": "disabled"}),
+        ({"BIGFLOW_DISABLE_PLUGINS": "bigflow-broken,malformed"},
+         {"bigflow-hello": "ok", "bigflow-broken": "disabled", "bigflow-malformed": "disabled"}),
+        ({"BIGFLOW_LOAD_PLUGINS": "hello"},
+         {"bigflow-hello": "ok", "bigflow-broken": "disabled", "bigflow-malformed": "disabled"}),
+        ({"BIGFLOW_LOAD_PLUGINS": ""},
+         {"bigflow-hello": "disabled", "bigflow-broken": "disabled", "bigflow-malformed": "disabled"}),
     ],
 )
 def test_environment_controls_loading(plugin_venv, env, expected):
