@@ -36,6 +36,6 @@ def test_shell_job_substitutes_context_values_and_fails_on_exit_codes(bigflow_ho
     assert report["fail"].error_line.endswith("exited with 3: disk full")
     missing = ShellJob("missing", ["no-such-command-xyz"], retry_count=0)
     report = run_workflow(bigflow.Workflow("wf2", [missing]), runtime=datetime(2026, 1, 2), env="dev")
-    assert report["missing"].error_line == "BigflowError: ShellJob 'missing': command not found: 'no-such-command-xyz'"
+    assert report["missing"].error_line == "ShellJob 'missing': command not found: 'no-such-command-xyz'"
     with pytest.raises(BigflowError, match="ShellJob 'empty': empty command"):
         ShellJob("empty", "")

@@ -63,10 +63,12 @@ class JobResult:
 
 
 def error_line(error: BaseException | None) -> str:
-    """An exception as one line, ``Type: first line of message`` ('' for None)."""
+    """An exception as one line, ``Type: first line of message`` ('' for None); a BigflowError's message alone."""
     if error is None:
         return ""
     text = str(error).strip().splitlines()
+    if isinstance(error, BigflowError) and text:
+        return text[0]
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 

@@ -112,10 +112,14 @@ def _legacy_project(directory: Path) -> Project | None:
     return Project(directory, {}, name, legacy=True)
 
 
-@cache
 def find_project(start: Path | None = None) -> Project | None:
     """The project containing ``start`` (default: the current directory), or None."""
-    here = (start or Path.cwd()).resolve()
+    return _find_project((start or Path.cwd()).resolve())
+
+
+@cache
+def _find_project(here: Path) -> Project | None:
+    """Cached per resolved directory: a process that changes directory finds the right project."""
     for directory in (here, *here.parents):
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
@@ -129,6 +133,9 @@ def find_project(start: Path | None = None) -> Project | None:
         if legacy is not None:
             return legacy
     return None
+
+
+find_project.cache_clear = _find_project.cache_clear  # type: ignore[attr-defined] # after editing pyproject.toml
 
 
 def require_project() -> Project:

@@ -1,1 +1,17 @@
 """Hook implementations of the bigflow-spark plugin (kept light: engine imports happen inside hooks)."""
+
+from bigflow.plugins import hookimpl
+
+
+@hookimpl
+def register_job_types(register):
+    from bigflow_spark.jobs import PySparkJob
+
+    register("pyspark", PySparkJob)
+
+
+@hookimpl
+def register_starters(register):
+    from bigflow_spark.starter import SparkStarter
+
+    register("spark", SparkStarter())

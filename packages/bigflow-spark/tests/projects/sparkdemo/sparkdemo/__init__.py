@@ -1,0 +1,1 @@
+"""A small bigflow project used by bigflow-spark's tests."""
