@@ -206,3 +206,18 @@ def test_secrets_are_masked_in_config_show_and_logs(tmp_path):
     ran = bigflow(root, "run", "-w", "wf", "--log-format", "text")
     assert ran.returncode == 0, ran.stderr
     assert "connecting with ***" in ran.stderr and "hunter2" not in ran.stderr + ran.stdout
+
+
+def test_no_retries_makes_one_attempt(bf1):
+    result = bigflow(bf1, "run", "--workflow", "retriable_workflow", "--no-retries")
+    assert one_line_error(result) == (
+        "Error: 1 of 1 job(s) of 'retriable_workflow' did not succeed; first: flaky failed: "
+        "ConnectionError: temporary failure #1"
+    )
+    assert result.stdout.splitlines()[2].split()[:3] == ["flaky", "failed", "1"]
+
+
+def test_workflows_list_names_a_broken_module(bf1):
+    (bf1 / "bf1_project" / "broken.py").write_text("import bigflow\n\nraise ValueError('oops')\n")
+    line = one_line_error(bigflow(bf1, "workflows", "list"))
+    assert line.endswith("broken.py, line 3: ValueError: oops"), line

@@ -5,9 +5,7 @@ Public names are imported lazily, so ``bigflow --help`` does not pay for the wor
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
+from bigflow.lazy import lazy_exports
 from bigflow.version import PLUGIN_API_VERSION, __version__
 
 _LAZY = {
@@ -24,20 +22,6 @@ _LAZY = {
 _SUBMODULES = {"workflow", "configuration", "executor", "plugins", "jobs", "project", "artifacts", "log",
                "bigquery", "dataflow", "dataproc", "errors", "versioning"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return import_module(f"bigflow.{name}")
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bigflow' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
-
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, _SUBMODULES)
 
 __all__ = ["PLUGIN_API_VERSION", "__version__", *_LAZY]

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from bigflow import log
 from bigflow.errors import BigflowError
-from bigflow.workflow import JobContext, JobSettings, Workflow, execute_job, job_settings
+from bigflow.workflow import JobContext, JobSettings, Workflow, execute_job, job_settings, parse_runtime
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
@@ -148,6 +148,7 @@ class _Run:
                         for job_id in job_ids}
         self.running: dict[str, _Task] = {}
         self.workers = 0
+        self.retries = True
 
     def hook(self, name: str, **arguments: Any) -> None:
         function = self.hooks.get(name)
@@ -218,7 +219,10 @@ class _Run:
                 while ready and len(self.running) < self.jobs:
                     job_id = job_ids[heapq.heappop(ready)]
                     job = self.workflow.graph.by_id[job_id]
-                    self.running[job_id] = task = _Task(job, job_id, job_settings(job))
+                    settings = job_settings(job)
+                    if not self.retries:
+                        settings = settings._replace(retry_count=0)
+                    self.running[job_id] = task = _Task(job, job_id, settings)
                     self.todo.put(task)
                 self.wait(ready)
             return False
@@ -309,19 +313,25 @@ class _Run:
 def run_workflow(workflow: Workflow, *, runtime: datetime | date | str | None = None, env: str | None = None,
                  config: Mapping[str, Any] | Config | None = None, jobs: int = 1, only_job: str | None = None,
                  run_id: str | None = None, hooks: Any = None,
-                 sleep: Callable[[float], Any] | None = None) -> RunReport:
+                 sleep: Callable[[float], Any] | None = None, retries: bool = True) -> RunReport:
     """Run a workflow (or only its job ``only_job``) and report every job's outcome; see the module docstring.
 
     ``hooks`` may have any of ``before_workflow(workflow, context)``, ``after_workflow(workflow, context,
     report)``, ``before_job(job, context)``, ``after_job(job, context, result)`` and ``on_job_error(job,
     context, error)``, called with keyword arguments; job hooks run in the job's worker thread. ``sleep``
-    waits between attempts; by default the wait ends early when the run is interrupted.
+    waits between attempts; by default the wait ends early when the run is interrupted. ``retries=False``
+    makes one attempt per job (when an orchestrator such as Airflow retries instead).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise BigflowError(f"jobs must be an integer >= 1, got {jobs!r}")
     job_ids = [workflow.find_job(only_job).id] if only_job is not None else list(workflow.job_ids)
-    context = JobContext.make(runtime=runtime, workflow=workflow, env=env, config=config, run_id=run_id)
+    runtime_str = runtime if isinstance(runtime, str) else None  # as written ({dt} relies on it), like 1.x
+    if runtime_str is not None:
+        runtime = parse_runtime(runtime_str)
+    context = JobContext.make(runtime=runtime, runtime_str=runtime_str, workflow=workflow, env=env, config=config,
+                              run_id=run_id)
     run = _Run(workflow, context, job_ids, jobs, hooks, sleep)
+    run.retries = retries
     report = RunReport(workflow.workflow_id, context.run_id, context.runtime, context.env)
     extra = run.extra
     logger.info("running %s of workflow %s for %s (env %s)", f"job {only_job}" if only_job else "all jobs",

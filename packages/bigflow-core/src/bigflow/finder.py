@@ -160,8 +160,11 @@ class WorkflowFinder:
         raise self.unknown(workflow_id, self.all_ids())
 
     def all(self) -> list[Workflow]:
-        """Every workflow of the project (imports every module); duplicate ids are an error."""
+        """Every workflow of the project (imports every module); a module failing to import and duplicate
+        ids are errors (a workflow silently missing from a build would be undeployed)."""
         self.index(everything=True)
+        for error in self.errors.values():
+            raise error
         found: dict[str, Workflow] = {}
         origin: dict[str, str] = {}
         for module_name in sorted(m for m in sys.modules if m == self.package or m.startswith(self.package + ".")):

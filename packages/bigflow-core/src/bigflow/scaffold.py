@@ -16,25 +16,44 @@ TEMPLATES = Path(__file__).parent / "templates"
 _DIST_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*([-_.][A-Za-z0-9]+)*$")
 
 
-def render_tree(template: str, target: Path, values: dict[str, str]) -> Path:
-    """Render ``templates/<template>`` into ``target`` atomically: all files appear, or none.
+def render_files(template: str, values: dict[str, str]) -> dict[str, str]:
+    """The files of ``templates/<template>`` as ``{relative_path: text}``.
 
-    ``__module__`` in a path becomes ``values['module']``; ``*.tmpl`` files are rendered with ``${key}``.
+    ``__module__`` in a path becomes ``values['module']``; ``*.tmpl`` files are rendered with ``${key}``
+    (write ``$$`` for a literal ``$``) and lose their suffix.
     """
+    source = TEMPLATES / template
+    files: dict[str, str] = {}
+    for path in sorted(source.rglob("*")):
+        if path.is_dir() or "__pycache__" in path.parts:
+            continue
+        relative = str(path.relative_to(source)).replace("__module__", values["module"])
+        text = path.read_text()
+        files[relative.removesuffix(".tmpl")] = Template(text).substitute(values) if path.suffix == ".tmpl" else text
+    return files
+
+
+def check_target(target: Path) -> Path:
+    """``target`` resolved; a one-line error when it exists and is not an empty directory."""
     target = target.resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BigflowError(f"{target} already exists and is not empty; choose another directory")
-    source = TEMPLATES / template
+    return target
+
+
+def write_tree(target: Path, files: dict[str, str], executable: tuple[str, ...] = ()) -> Path:
+    """Write ``{relative_path: text}`` into a new directory atomically: all files appear, or none."""
+    target = check_target(target)
     staging = Path(tempfile.mkdtemp(prefix=".bigflow-new-", dir=target.parent if target.parent.exists() else None))
     try:
-        for path in sorted(source.rglob("*")):
-            if path.is_dir() or "__pycache__" in path.parts:
-                continue
-            relative = str(path.relative_to(source)).replace("__module__", values["module"])
-            destination = staging / relative.removesuffix(".tmpl")
+        for relative, text in files.items():
+            destination = staging / relative
+            if staging not in destination.resolve().parents:
+                raise BigflowError(f"refusing to write {relative!r} outside the new directory")
             destination.parent.mkdir(parents=True, exist_ok=True)
-            text = path.read_text()
-            destination.write_text(Template(text).substitute(values) if path.suffix == ".tmpl" else text)
+            destination.write_text(text)
+            if relative in executable:
+                destination.chmod(0o755)
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             target.rmdir()
@@ -43,6 +62,12 @@ def render_tree(template: str, target: Path, values: dict[str, str]) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def render_tree(template: str, target: Path, values: dict[str, str]) -> Path:
+    """Render ``templates/<template>`` into ``target`` atomically: all files appear, or none."""
+    check_target(target)
+    return write_tree(target, render_files(template, values))
 
 
 def render_plugin(name: str, target: Path) -> Path:

@@ -49,9 +49,11 @@ def split_job(text: str) -> tuple[str, str]:
               help="How many independent jobs may run at once.")
 @click.option("--log-format", type=click.Choice(["auto", "text", "json"]), default="auto", show_default=True,
               help="'auto' is JSON inside a container, text elsewhere.")
+@click.option("--retries/--no-retries", default=True, show_default=True,
+              help="Retry failed jobs as their retry_count says; --no-retries when Airflow retries instead.")
 @click.option("--project-package", hidden=True, help="Accepted for BigFlow 1.x compatibility; ignored.")
 def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: str | None, jobs: int,
-        log_format: str, project_package: str | None) -> None:
+        log_format: str, retries: bool, project_package: str | None) -> None:
     """Run a workflow (--workflow) or one job (--job) locally."""
     from bigflow import log
     from bigflow.environment import resolve
@@ -76,7 +78,7 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
         if only_job is not None:
             workflow.find_job(only_job)  # a one-line error naming the nearest job id
         report = run_workflow(workflow, runtime=when, env=config.env, config=config.values, jobs=jobs,
-                              only_job=only_job, hooks=_PluginHooks())
+                              only_job=only_job, hooks=_PluginHooks(), retries=retries)
     _print_report(report)
     if not report.ok:
         raise report.failure()

@@ -19,8 +19,6 @@ def list_workflows(as_json: bool) -> None:
 
     project = require_project()
     found = project.finder.all()
-    for error in project.finder.errors.values():
-        raise error
     records = [
         {"workflow_id": w.workflow_id, "schedule": _schedule(w.schedule_interval),
          "jobs": [j.id for j in w.jobs], "depends_on_past": w.depends_on_past}

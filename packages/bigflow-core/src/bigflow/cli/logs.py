@@ -1,0 +1,72 @@
+"""``bigflow logs``: Cloud Logging links and filters for the project's deployed jobs."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("logs")
+@click.option("--workflow", "-w", "workflow_id", metavar="ID", help="Only this workflow (default: all of them).")
+@click.option("--job", "-j", "job_ref", metavar="[WORKFLOW_ID.]JOB_ID", help="Only this job.")
+@click.option("--run-id", metavar="ID", help="Only this run (the run id 'bigflow run' and the pods log).")
+@click.option("--config", "-c", "env", metavar="ENV", help="Environment whose project and region to use.")
+@click.option("--since", default="1d", show_default=True, metavar="DURATION", help="Time range: 30m, 6h, 1d, 2w.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: str | None, since: str,
+         as_json: bool) -> None:
+    """Print Logs Explorer links, filters and gcloud commands for the project's jobs on Composer/GKE,
+    Dataflow and Dataproc."""
+    from bigflow.cloud_logging import duration, queries
+    from bigflow.environment import resolve
+    from bigflow.errors import UsageError
+    from bigflow.plugins.manager import warn
+    from bigflow.project import find_project, require_project
+
+    duration(since)  # a bad --since fails before any project lookup
+    job_id = None
+    if job_ref:
+        head, dot, tail = job_ref.partition(".")
+        if dot:
+            if workflow_id and workflow_id != head:
+                raise UsageError(f"--job {job_ref!r} names workflow {head!r}, but --workflow is {workflow_id!r}")
+            workflow_id, job_id = head, tail
+        elif not workflow_id:
+            raise UsageError(f"--job {job_ref!r} needs its workflow: --job WORKFLOW_ID.JOB_ID or --workflow ID")
+        else:
+            job_id = job_ref
+    find_project.cache_clear()
+    project = require_project()
+    config = resolve(project, env)
+    if workflow_id:
+        workflow = project.finder.find(workflow_id)  # a one-line error naming the nearest id
+        if job_id:
+            workflow.find_job(job_id)
+        workflow_ids = [workflow_id]
+    else:
+        workflow_ids = project.finder.all_ids()
+    gcp_project = config.values.get("gcp_project_id")
+    region = config.values.get("region")
+    found = queries(workflow_ids, job_id, run_id, config.env, region)
+    if as_json:
+        from bigflow.cli.output import print_json
+
+        print_json({
+            "env": config.env, "gcp_project_id": gcp_project, "workflows": workflow_ids, "job_id": job_id,
+            "run_id": run_id, "since": since,
+            "queries": [{"title": q.title, "filter": q.filter, "url": q.url(gcp_project, since),
+                         "gcloud": q.gcloud(gcp_project, since)} for q in found],
+        })
+        return
+    if not gcp_project:
+        warn(f"environment {config.env!r} has no gcp_project_id: the links open the console's current project "
+             "(use --config ENV of a deployed environment)")
+    what = f"job {workflow_ids[0]}.{job_id}" if job_id else (
+        f"workflow {workflow_ids[0]}" if workflow_id else f"{len(workflow_ids)} workflow(s)")
+    click.echo(f"Logs of {what}, environment {config.env}"
+               + (f", project {gcp_project}" if gcp_project else "") + f", last {since}:")
+    for query in found:
+        click.echo("")
+        click.echo(query.title)
+        click.echo(f"  {query.url(gcp_project, since)}")
+        click.echo(f"  filter: {query.filter}")
+        click.echo(f"  {query.gcloud(gcp_project, since)}")
