@@ -1,1 +1,24 @@
 """Hook implementations of the bigflow-bigquery plugin (kept light: engine imports happen inside hooks)."""
+
+from bigflow.plugins import hookimpl
+
+
+@hookimpl
+def register_job_types(register):
+    from bigflow_bigquery.jobs import BigQueryJob
+
+    register("bigquery", BigQueryJob)
+
+
+@hookimpl
+def register_commands(register):
+    from bigflow_bigquery.cli import bigquery
+
+    register("bigquery", bigquery)
+
+
+@hookimpl
+def register_starters(register):
+    from bigflow_bigquery.starter import BigQueryStarter
+
+    register("bigquery", BigQueryStarter())
