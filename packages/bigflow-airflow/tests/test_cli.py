@@ -1,0 +1,58 @@
+"""Through the CLI: ``bigflow build dags``, ``bigflow plan composer``, ``bigflow deploy composer`` in a git
+project, against fake-gcs-server and the local registry."""
+
+from __future__ import annotations
+
+import subprocess
+
+from airflow_projects import JOBS, make_project
+from airflow_scenarios import EXAMPLE
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+
+from bigflow.versioning import project_version
+
+GIT = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+
+
+def test_build_plan_deploy_through_the_cli(tmp_path, monkeypatch, bigflow_cli, gcs_endpoint, registry):
+    client = storage.Client(project="test", credentials=AnonymousCredentials(),
+                            client_options={"api_endpoint": gcs_endpoint})
+    client.create_bucket("cli-bucket")
+    env = {"docker_repository": f"{registry.host}/cli/example", "dags_bucket": "cli-bucket",
+           "storage_endpoint": gcs_endpoint}
+    project = make_project(tmp_path / "example", "af_cli", {"jobs": JOBS, "workflows": EXAMPLE},
+                           {"dev": env}, name="example")
+    (project.root / ".gitignore").write_text("build/\n.bigflow/\n__pycache__/\n")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(["git", *command], cwd=project.root, check=True, env={"PATH": "/usr/bin:/bin", **GIT})
+    version = project_version(project.root)
+    monkeypatch.chdir(project.root)
+
+    built = bigflow_cli("build", "dags", "--config", "dev", "--json")
+    assert built.exit_code == 0, built.stderr
+    dags = [a for a in built.json()["artifacts"] if a["kind"] == "dag"]
+    assert sorted(a["name"] for a in dags) == ["etl.py", "hello_world.py"]
+    assert {a["details"]["image"] for a in dags} == {f"{registry.host}/cli/example:{version.replace('+', '-')}"}
+
+    missing = bigflow_cli("deploy", "composer", "--config", "dev")
+    assert missing.exit_code == 1
+    assert missing.stderr.strip().splitlines()[-1].startswith(f"Error: image {registry.host}/cli/example:")
+    assert list(client.list_blobs("cli-bucket")) == []
+
+    registry.push("cli/example", version.replace("+", "-"))
+    planned = bigflow_cli("plan", "composer", "--config", "dev")
+    assert planned.exit_code == 0, planned.stderr
+    assert "  + gs://cli-bucket/dags/example/etl.py" in planned.stdout.splitlines()
+    assert list(client.list_blobs("cli-bucket")) == []
+
+    deployed = bigflow_cli("deploy", "composer", "--config", "dev")
+    assert deployed.exit_code == 0, deployed.stderr
+    assert sorted(b.name for b in client.list_blobs("cli-bucket")) == ["dags/example/etl.py",
+                                                                      "dags/example/hello_world.py"]
+    again = bigflow_cli("plan", "composer", "local-airflow", "--config", "dev", "--json")
+    assert again.exit_code == 0, again.stderr
+    composer, local = again.json()
+    assert (composer["add"], composer["change"], composer["remove"]) == ([], [], [])
+    assert len(composer["unchanged"]) == 2
+    assert local["notes"][0].startswith("skipped: environment 'dev' sets no airflow_home")

@@ -1,0 +1,300 @@
+"""The ``composer`` deploy target against a real fake-gcs-server (through google-cloud-storage) and a real
+registry: first deploy, no-op redeploy, changes, removals, other projects, failures and concurrency."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+import pytest
+from airflow_projects import JOBS, build, make_project
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+
+from bigflow.errors import BigflowError
+from bigflow_airflow.bucket import LOCK_NAME
+from bigflow_airflow.composer import ComposerTarget
+
+_ids = count()
+
+
+def workflow(workflow_id: str, *, retries: int = 3) -> str:
+    return f'''
+from bigflow.workflow import Workflow
+from .jobs import Step
+
+{workflow_id} = Workflow("{workflow_id}", [Step("extract", retry_count={retries}), Step("load")])
+'''
+
+
+@pytest.fixture
+def client(gcs_endpoint):
+    return storage.Client(project="test", credentials=AnonymousCredentials(),
+                          client_options={"api_endpoint": gcs_endpoint})
+
+
+@pytest.fixture
+def bucket(client):
+    name = f"composer-{next(_ids)}"
+    client.create_bucket(name)
+    return client.bucket(name)
+
+
+@pytest.fixture
+def project(tmp_path, bucket, gcs_endpoint, registry):
+    package = f"compo{next(_ids)}"
+    registry.push(f"{package}/image", "1.0.0")
+    registry.push(f"{package}/image", "2.0.0")
+    env = {"docker_repository": f"{registry.host}/{package}/image", "dags_bucket": bucket.name,
+           "storage_endpoint": gcs_endpoint}
+    modules = {"jobs": JOBS, "orders": workflow("orders"), "users": workflow("users"), "stock": workflow("stock")}
+    return make_project(tmp_path / "project", package, modules, {"dev": env, "prod": env}, name="shop")
+
+
+def objects(bucket) -> dict[str, tuple[int, bytes]]:
+    """name -> (generation, content) of every object in the bucket."""
+    return {b.name: (b.generation, b.download_as_bytes()) for b in bucket.client.list_blobs(bucket.name)}
+
+
+def dag_files(bucket) -> dict[str, bytes]:
+    return {n: c for n, (_, c) in objects(bucket).items() if n.startswith("dags/shop/") and n.endswith(".py")}
+
+
+def local_files(project, manifest) -> dict[str, bytes]:
+    return {f"dags/shop/{a.name}": (project.root / a.path).read_bytes() for a in manifest.of_kind("dag")}
+
+
+def test_first_deploy_uploads_every_dag_and_plan_changes_nothing(project, bucket):
+    manifest = build(project, "dev")
+    plan = ComposerTarget().plan(project, manifest, "dev")
+    uri = f"gs://{bucket.name}/dags/shop/"
+    assert plan.add == [f"{uri}orders.py", f"{uri}stock.py", f"{uri}users.py"]
+    assert (plan.change, plan.remove) == ([], [])
+    assert any("in the registry (sha256:" in note for note in plan.notes)
+    assert objects(bucket) == {}  # plan deployed nothing
+
+    done = ComposerTarget().deploy(project, manifest, "dev")
+    assert done.add == plan.add
+    assert dag_files(bucket) == local_files(project, manifest)
+    assert set(objects(bucket)) == set(local_files(project, manifest))  # and the lock is gone
+
+
+def test_unchanged_redeploy_uploads_nothing(project, bucket):
+    manifest = build(project, "dev")
+    ComposerTarget().deploy(project, manifest, "dev")
+    before = objects(bucket)
+    again = ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    assert (again.add, again.change, again.remove) == ([], [], [])
+    assert len(again.unchanged) == 3
+    assert objects(bucket) == before  # same generations: nothing was rewritten
+
+
+def test_a_changed_workflow_uploads_only_its_file(project, bucket):
+    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    before = objects(bucket)
+    (project.root / project.package / "orders.py").write_text(workflow("orders", retries=7))
+    manifest = build(project, "dev")
+    plan = ComposerTarget().plan(project, manifest, "dev")
+    assert plan.change == [f"gs://{bucket.name}/dags/shop/orders.py"] and not plan.add and not plan.remove
+    ComposerTarget().deploy(project, manifest, "dev")
+    after = objects(bucket)
+    assert after["dags/shop/orders.py"][0] != before["dags/shop/orders.py"][0]
+    assert {n: v for n, v in after.items() if n != "dags/shop/orders.py"} == \
+        {n: v for n, v in before.items() if n != "dags/shop/orders.py"}
+    assert dag_files(bucket) == local_files(project, manifest)
+
+
+def test_a_removed_workflow_is_deleted_and_other_projects_are_untouched(project, bucket):
+    others = {"dags/other/orders.py": b"other project", "dags/shop2/orders.py": b"prefix twin",
+              "dags/airflow_monitoring.py": b"composer's own", "data/shop/orders.py": b"not a dag"}
+    for name, content in others.items():
+        bucket.blob(name).upload_from_string(content)
+    before = {n: v for n, v in objects(bucket).items() if n in others}
+    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    (project.root / project.package / "stock.py").unlink()
+    manifest = build(project, "dev", version="2.0.0")
+    plan = ComposerTarget().plan(project, manifest, "dev")
+    assert plan.remove == [f"gs://{bucket.name}/dags/shop/stock.py"]
+    ComposerTarget().deploy(project, manifest, "dev")
+    after = objects(bucket)
+    assert "dags/shop/stock.py" not in after
+    assert dag_files(bucket) == local_files(project, manifest)
+    assert {n: v for n, v in after.items() if n in others} == before
+
+
+def test_a_failure_mid_upload_leaves_the_previous_set_complete(project, bucket, monkeypatch):
+    first = build(project, "dev")
+    ComposerTarget().deploy(project, first, "dev")
+    old = dag_files(bucket)
+    for name in ("orders", "users"):
+        (project.root / project.package / f"{name}.py").write_text(workflow(name, retries=9))
+    (project.root / project.package / "stock.py").unlink()
+    (project.root / project.package / "prices.py").write_text(workflow("prices"))
+    second = build(project, "dev", version="2.0.0")
+    new = local_files(project, second)
+
+    real_upload = storage.Blob.upload_from_string
+    dag_uploads = count()
+
+    def flaky_upload(blob, data, *args, **kwargs):
+        if blob.name.endswith(".py") and next(dag_uploads) == 1:
+            raise ConnectionResetError("connection reset by peer (injected)")
+        return real_upload(blob, data, *args, **kwargs)
+
+    monkeypatch.setattr(storage.Blob, "upload_from_string", flaky_upload)
+    with pytest.raises(BigflowError, match="unreachable while uploading"):
+        ComposerTarget().deploy(project, second, "dev")
+    after = dag_files(bucket)
+    assert set(old) <= set(after)  # nothing removed: stock.py is still there
+    for name, content in after.items():
+        assert content in (old.get(name), new.get(name))  # every file whole: the old or the new one
+    assert f"dags/shop/{LOCK_NAME}" not in objects(bucket)  # the lock was released
+
+    monkeypatch.setattr(storage.Blob, "upload_from_string", real_upload)
+    ComposerTarget().deploy(project, second, "dev")  # deploying again finishes the job
+    assert dag_files(bucket) == new
+
+
+def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, tmp_path):
+    import shutil
+
+    from airflow_projects import fresh
+
+    first = build(project, "dev")
+    checkout = fresh(project).root.parent / "second-checkout"  # e.g. two CI jobs, each with its own clone
+    shutil.copytree(project.root, checkout)
+    other = fresh(project).__class__(checkout, project.settings, project.name)
+    (other.root / other.package / "orders.py").write_text(workflow("orders", retries=5))
+    second = build(other, "dev", version="2.0.0")
+    real_upload = storage.Blob.upload_from_string
+    uploading, proceed = threading.Event(), threading.Event()
+
+    def paused_upload(blob, data, *args, **kwargs):
+        if blob.name.endswith(".py"):
+            uploading.set()
+            assert proceed.wait(30)
+        return real_upload(blob, data, *args, **kwargs)
+
+    monkeypatch.setattr(storage.Blob, "upload_from_string", paused_upload)
+    errors: list[BaseException] = []
+
+    def deploy_first():
+        try:
+            ComposerTarget().deploy(project, first, "dev")
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    thread = threading.Thread(target=deploy_first)
+    thread.start()
+    assert uploading.wait(30)  # deploy 1 holds the lock and is uploading
+    with pytest.raises(BigflowError, match=r"another deploy of this project is running \(.*version 1.0.0"):
+        ComposerTarget().deploy(other, second, "dev")
+    proceed.set()
+    thread.join(30)
+    assert not errors
+    assert dag_files(bucket) == local_files(project, first)  # deploy 2 changed nothing
+
+    monkeypatch.setattr(storage.Blob, "upload_from_string", real_upload)
+    ComposerTarget().deploy(other, second, "dev")
+    assert dag_files(bucket) == local_files(other, second)
+
+
+def test_a_stale_lock_of_a_crashed_deploy_is_taken_over(project, bucket):
+    started = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
+    bucket.blob(f"dags/shop/{LOCK_NAME}").upload_from_string(json.dumps({"by": "ci@gone", "started": started}))
+    manifest = build(project, "dev")
+    ComposerTarget().deploy(project, manifest, "dev")
+    assert dag_files(bucket) == local_files(project, manifest)
+    assert f"dags/shop/{LOCK_NAME}" not in objects(bucket)
+
+
+def test_a_file_changed_by_someone_else_during_the_deploy_is_not_overwritten(project, bucket, monkeypatch):
+    from bigflow_airflow.bucket import BucketSync
+
+    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    (project.root / project.package / "users.py").write_text(workflow("users", retries=6))
+    (project.root / project.package / "stock.py").unlink()
+    manifest = build(project, "dev", version="2.0.0")
+    real_list = BucketSync.list
+
+    def list_then_someone_writes(sync):
+        listed = real_list(sync)
+        bucket.blob("dags/shop/users.py").upload_from_string(b"# a hotfix uploaded by hand")
+        return listed
+
+    monkeypatch.setattr(BucketSync, "list", list_then_someone_writes)
+    with pytest.raises(BigflowError, match=r"dags/shop/users.py was changed by someone else during this deploy"):
+        ComposerTarget().deploy(project, manifest, "dev")
+    after = dag_files(bucket)
+    assert after["dags/shop/users.py"] == b"# a hotfix uploaded by hand"
+    assert "dags/shop/stock.py" in after  # nothing removed after a failed upload
+
+
+def test_a_missing_image_stops_the_deploy_before_any_upload(project, bucket):
+    manifest = build(project, "dev", version="3.0.0")  # never pushed
+    with pytest.raises(BigflowError, match=r"image .*/image:3.0.0 is not in its registry; push it first"):
+        ComposerTarget().deploy(project, manifest, "dev")
+    assert objects(bucket) == {}
+    plan = ComposerTarget().plan(project, manifest, "dev")
+    assert any("NOT in the registry" in note for note in plan.notes)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"dags_bucket": None}, r"configuration key 'dags_bucket' of environment 'dev' is not set"),
+    ({"dags_bucket": "gs://bucket/dags"}, r"dags_bucket of environment 'dev' must be a bucket name"),
+    ({"dags_bucket": "no-such-bucket"}, r"bucket gs://no-such-bucket does not exist"),
+    ({"storage_endpoint": "http://127.0.0.1:9", "storage_timeout_sec": 1},
+     r"bucket gs://.* is unreachable while (listing the DAG files|locking the deploy): \[Errno 111\] "
+     r"Connection refused$"),
+])
+def test_bad_bucket_settings_are_one_line_errors(project, bucket, change, message):
+    from airflow_projects import fresh
+
+    manifest = build(project, "dev")
+    pyproject = project.root / "pyproject.toml"
+    text = pyproject.read_text()
+    for key, value in change.items():
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(f"{key} ="))
+        text = text.replace("[tool.bigflow.environments.dev]\n", "[tool.bigflow.environments.dev]\n" + (
+            f"{key} = {json.dumps(value)}\n" if value is not None else ""))
+    pyproject.write_text(text + "\n")
+    for action in (ComposerTarget().plan, ComposerTarget().deploy):
+        with pytest.raises(BigflowError, match=message) as error:
+            action(fresh(project), manifest, "dev")
+        assert "\n" not in str(error.value)
+    assert objects(bucket) == {}
+
+
+def test_dags_built_for_another_environment_or_edited_after_the_build_are_refused(project, bucket):
+    manifest = build(project, "prod")
+    with pytest.raises(BigflowError, match=r"built for environment prod, not 'dev'; run 'bigflow build dags "
+                                           r"--config dev'"):
+        ComposerTarget().deploy(project, manifest, "dev")
+    (project.root / manifest.of_kind("dag")[0].path).write_text("# edited by hand\n")
+    with pytest.raises(BigflowError, match=r"changed since it was built"):
+        ComposerTarget().deploy(project, manifest, "prod")
+    manifest.artifacts = []
+    with pytest.raises(BigflowError, match=r"the build manifest has no DAG files"):
+        ComposerTarget().plan(project, manifest, "prod")
+    assert objects(bucket) == {}
+
+
+def test_a_stale_file_deleted_by_someone_else_meanwhile_is_fine(project, bucket, monkeypatch):
+    from bigflow_airflow.bucket import BucketSync
+
+    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    (project.root / project.package / "stock.py").unlink()
+    manifest = build(project, "dev", version="2.0.0")
+    real_list = BucketSync.list
+
+    def list_then_someone_deletes(sync):
+        listed = real_list(sync)
+        bucket.blob("dags/shop/stock.py").delete()
+        return listed
+
+    monkeypatch.setattr(BucketSync, "list", list_then_someone_deletes)
+    done = ComposerTarget().deploy(project, manifest, "dev")
+    assert done.remove == [f"gs://{bucket.name}/dags/shop/stock.py"]
+    assert dag_files(bucket) == local_files(project, manifest)
