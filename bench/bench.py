@@ -418,6 +418,29 @@ def check_bf1(path: Path) -> Venv:
 _IMPORT_RE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S+)\s*$")
 
 
+def starter_project_script(starter: str, local_settings: str) -> str:
+    """A ``python -c`` script (argv: ROOT PACKAGE) writing the files of the plugin starter ``starter``
+    ("module:Class") into a minimal project whose local environment has ``local_settings`` (TOML lines);
+    files already up to date are left alone, so their timestamps (and caches keyed on them) survive."""
+    module, cls = starter.split(":")
+    return textwrap.dedent(f'''\
+        import sys
+        from pathlib import Path
+        from {module} import {cls}
+
+        root, package = Path(sys.argv[1]), sys.argv[2]
+        files = {cls}().files({{"project_name": package, "package": package, "environments": ["local"]}})
+        files[f"{{package}}/__init__.py"] = ""
+        files["pyproject.toml"] = (f\'[project]\\nname = "{{package}}"\\nversion = "0.1.0"\\n\\n[tool.bigflow]\\n\'
+                                   f\'package = "{{package}}"\\n\\n[tool.bigflow.environments.local]\\n\'
+                                   {local_settings!r})
+        for path, text in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            if not (root / path).exists() or (root / path).read_text() != text:
+                (root / path).write_text(text)
+    ''')
+
+
 @dataclasses.dataclass
 class ImportEntry:
     module: str

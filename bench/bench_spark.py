@@ -9,29 +9,14 @@ from __future__ import annotations
 
 import textwrap
 
-from bench import BenchError, Context, benchmark
+from bench import BenchError, Context, benchmark, starter_project_script
 
 RUNTIME = "2024-05-06"
 PACKAGE = "spark_bench"
 EXPECTED = "country,orders,total\nDE,2,40.0\nFR,1,12.0\nPL,3,60.0\n"
 OVERHEAD_TARGET_S = 3.0  # bigflow run (plugin discovery, workflow import, driver subprocess) over the hand script
 
-WRITE_PROJECT = textwrap.dedent('''\
-    import sys
-    from pathlib import Path
-    from bigflow_spark.starter import SparkStarter
-
-    root, package = Path(sys.argv[1]), sys.argv[2]
-    files = SparkStarter().files({"project_name": package, "package": package, "environments": ["local"]})
-    files[f"{package}/__init__.py"] = ""
-    files["pyproject.toml"] = (f'[project]\\nname = "{package}"\\nversion = "0.1.0"\\n\\n[tool.bigflow]\\n'
-                               f'package = "{package}"\\n\\n[tool.bigflow.environments.local]\\n'
-                               'spark_master = "local[*]"\\n')
-    for path, text in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        if not (root / path).exists() or (root / path).read_text() != text:
-            (root / path).write_text(text)
-''')
+WRITE_PROJECT = starter_project_script('bigflow_spark.starter:SparkStarter', 'spark_master = "local[*]"\n')
 
 # The starter's aggregation with a SparkSession built by hand: what a user would run without bigflow.
 HAND_SCRIPT = textwrap.dedent('''\

@@ -7,8 +7,7 @@ plugin does not import Spark or the Google clients.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from bigflow.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -19,15 +18,4 @@ _LAZY = {
 
 __all__ = ["PySparkJob", "job_context"]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bigflow_spark' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
