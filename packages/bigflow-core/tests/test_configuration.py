@@ -22,6 +22,7 @@ from bigflow.errors import BigflowError
 def clean_environment(monkeypatch):
     for variable in ("bf_env", "bf_project", "bf_dataset", "bf_db_password", "bf_other", "bamboo_bf_env"):
         monkeypatch.delenv(variable, raising=False)
+        monkeypatch.delenv(variable.upper(), raising=False)
 
 
 def dev_prod(**dev_extra):
@@ -106,6 +107,15 @@ def test_env_variable_overrides_value_from_code(monkeypatch):
     monkeypatch.setenv("bf_project", "from-variable")
     assert dev_prod().resolve()["project"] == "from-variable"
     assert dev_prod().resolve("prod")["project"] == "from-variable"
+
+
+def test_upper_case_variables_count_as_airflow_kubernetes_secrets_set_them(monkeypatch):
+    config = Config("dev", {"db_password": secret(), "project": "p"})
+    monkeypatch.setenv("BF_DB_PASSWORD", "from-pod-secret")
+    assert config.resolve()["db_password"] == "from-pod-secret"
+    assert [r.source for r in config.describe("dev") if r.key == "db_password"] == ["env:BF_DB_PASSWORD"]
+    monkeypatch.setenv("bf_db_password", "exact-name-wins")
+    assert config.resolve()["db_password"] == "exact-name-wins"
 
 
 def test_undeclared_bf_variables_do_not_leak(monkeypatch):

@@ -233,3 +233,5 @@ def test_fresh_project_works_with_every_plugin(tmp_path, monkeypatch):
     examples = sorted(p.name for p in (tmp_path / "all-plugins/all_plugins").glob("*_workflow.py"))
     assert "hello" in ids and "mixed_example" in ids  # mixed: every example's jobs in one workflow
     assert len(ids) == len(examples) >= 5, (ids, examples)  # core's, one per technology plugin, the mixed one
+    dependencies = tomllib.loads((tmp_path / "all-plugins/pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(d.startswith("bigflow-bigquery[emulator]>=") for d in dependencies), dependencies  # starter.extras

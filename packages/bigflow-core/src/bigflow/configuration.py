@@ -63,6 +63,15 @@ _MIN_MASKED_LENGTH = 4  # shorter secret values are not masked inside log messag
 _known_secrets: set[str] = set()
 
 
+def from_environment(variable: str) -> tuple[str, str] | None:
+    """``(name, value)`` of the environment variable ``variable`` (``bf_key``), else of its upper-case form
+    (``BF_KEY``: Airflow's Kubernetes secrets upper-case their variable names); None when neither is set."""
+    for name in (variable, variable.upper()):
+        if name in os.environ:
+            return name, os.environ[name]
+    return None
+
+
 def current_env(prefix: str = DEFAULT_PREFIX) -> str | None:
     """The environment name set for this process in ``<prefix>env`` (``bf_env``), or None."""
     return os.environ.get(f"{prefix}env") or None
@@ -216,8 +225,9 @@ class Config:
             variable = f"{self.environment_variables_prefix}{key}"
             if isinstance(value, SecretStr | _RequiredSecret) or is_secret_key(key):
                 secrets.add(key)
-            if key != "env" and variable in os.environ:
-                raw[key], sources[key] = os.environ[variable], f"env:{variable}"
+            found = from_environment(variable) if key != "env" else None
+            if found is not None:
+                raw[key], sources[key] = found[1], f"env:{found[0]}"
             elif value is None or value is _REQUIRED_SECRET:
                 raise BigflowError(f"configuration value {key!r} of environment {env!r} is required: "
                                    f"set {variable}")

@@ -153,10 +153,12 @@ def resolve(project: Project, requested: str | None = None) -> ResolvedConfig:
                 if row.secret:
                     code_secrets.add(row.key)
     _apply_plugin_sources(resolved)
+    from bigflow.configuration import from_environment
+
     for key in list(resolved.values):
-        variable = f"{PREFIX}{key}"
-        if variable in os.environ and key != "env":
-            put({key: os.environ[variable]}, f"env:{variable}")
+        found = from_environment(f"{PREFIX}{key}") if key != "env" else None
+        if found is not None:
+            put({key: found[1]}, f"env:{found[0]}")
     missing = sorted(k for k, v in resolved.values.items() if v is None)
     if missing:
         raise BigflowError(

@@ -130,6 +130,7 @@ class Contribution:
     plugin: str
     files: dict[str, str]
     settings: dict[str, dict[str, Any]]
+    extras: tuple[str, ...] = ()
 
 
 def _checked_path(starter: str, path: Any) -> str:
@@ -163,7 +164,7 @@ def plugin_contributions(context: dict[str, Any]) -> list[Contribution]:
         unknown = sorted(set(settings) - set(context["environments"]))
         if unknown:
             raise BigflowError(f"starter {name!r} returned settings for unknown environment(s) {', '.join(unknown)}")
-        found.append(Contribution(name, item.plugin, files, settings))
+        found.append(Contribution(name, item.plugin, files, settings, tuple(getattr(item.obj, "extras", ()))))
     return found
 
 
@@ -200,11 +201,12 @@ def project_files(options: Options) -> tuple[dict[str, str], list[Contribution]]
     required = []
     for plugin in sorted({c.plugin for c in contributions}):
         try:
-            spec = f"{plugin}{version_range(metadata.version(plugin))}"
+            versions = version_range(metadata.version(plugin))
         except metadata.PackageNotFoundError:  # registered in-process (tests), not an installed distribution
             continue
-        dependencies.append(spec)
-        required.append(spec)
+        extras = sorted({e for c in contributions if c.plugin == plugin for e in c.extras})
+        dependencies.append(f"{plugin}[{','.join(extras)}]{versions}" if extras else f"{plugin}{versions}")
+        required.append(f"{plugin}{versions}")
     examples = "".join(
         f"| `{path}` | example workflow of the {c.plugin} plugin |\n"
         for c in contributions for path in sorted(c.files) if path.endswith("_workflow.py")

@@ -93,7 +93,10 @@ def register_starters(register: Register) -> None:
 
     Called when a project is scaffolded. Each installed technology adds one example workflow.
 
-    :param register: ``register(name, starter)``; ``starter.files(context)`` returns ``{relative_path: text}``.
+    :param register: ``register(name, starter)``; ``starter.files(context)`` returns ``{relative_path: text}``,
+        the optional ``starter.environment_settings(context)`` returns ``{env: {key: value}}`` for the
+        environment tables, and the optional ``starter.extras`` names extras of the plugin's distribution the
+        project depends on (e.g. ``("emulator",)``).
     """
 
 
