@@ -87,6 +87,8 @@ def test_bad_definitions_are_one_line_errors(tmp_path, events):
         BigQueryJob("x", sql="SELECT 1", destination="t", partition="DAILY")
     with pytest.raises(BigflowError, match="need a destination"):
         BigQueryJob("x", sql="SELECT 1", partition="DAY")
+    with pytest.raises(BigflowError, match=r"give dataset=\.\.\. \(a DatasetConfig\) or a destination 'dataset\.table'"):
+        BigQueryJob("x", sql="SELECT 1", destination="t")  # 1.x-era code made a dataset named 'None' here
 
 
 def test_new_partitioned_table_needs_a_column_on_the_emulator(events, job_context, make_manager):

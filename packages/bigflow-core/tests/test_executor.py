@@ -153,6 +153,19 @@ def test_retries_exhausted():
     assert pauses == [1, 1]
 
 
+def test_an_error_marked_not_retryable_ends_the_job_at_once():
+    class InvalidSql(Exception):
+        retryable = False
+
+    def raise_invalid(context):
+        raise InvalidSql("Syntax error at line 1")
+
+    pauses = []
+    job = Step("query", raise_invalid, retry_count=3, retry_pause_sec=1)
+    report = run_workflow(Workflow("wf", [job]), runtime=RUNTIME, sleep=pauses.append)
+    assert report["query"].state == FAILED and report["query"].attempts == 1 and pauses == []
+
+
 def test_duck_typed_job_without_settings_gets_three_retries():
     class Bare:
         id = "bare"

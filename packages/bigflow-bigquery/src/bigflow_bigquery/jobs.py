@@ -47,14 +47,17 @@ class BigQueryJob(Job):
         self.write = write
         self.partition = unit(partition) if partition is not None else None
         self.partition_column = partition_column
+        if destination is None and (partition or partition_column or write != "truncate"):
+            raise BigflowError(f"BigQueryJob {id!r}: write, partition and partition_column need a destination")
         if dataset is None:
-            dataset_name = destination.split(".")[-2] if destination and "." in destination else "None"
-            dataset = DatasetConfig(env=None, project_id=None, dataset_name=dataset_name, properties=properties)
+            if not (destination and "." in destination):
+                raise BigflowError(f"BigQueryJob {id!r}: give dataset=... (a DatasetConfig) or a destination "
+                                   "'dataset.table': the job needs the dataset it runs in")
+            dataset = DatasetConfig(env=None, project_id=None, dataset_name=destination.split(".")[-2],
+                                    properties=properties)
         elif properties:
             raise BigflowError(f"BigQueryJob {id!r}: properties come from the dataset; set them in its DatasetConfig")
         self.dataset = dataset
-        if destination is None and (partition or partition_column or write != "truncate"):
-            raise BigflowError(f"BigQueryJob {id!r}: write, partition and partition_column need a destination")
 
     def read_sql(self) -> str:
         if self.sql_file is None:

@@ -4,7 +4,8 @@
   in-process); with ``jobs=1`` jobs run one at a time in topological order.
 - A job that fails stops its dependents (``upstream_failed``), never its independent siblings.
 - ``retry_count`` retries mean up to ``retry_count + 1`` attempts, ``retry_pause_sec`` apart (1.x ignored
-  both locally). An exception raised by a job hook counts as a failure of that attempt.
+  both locally). An exception raised by a job hook counts as a failure of that attempt. An exception with
+  ``retryable = False`` (e.g. invalid SQL) is not retried.
 - ``execution_timeout_sec`` limits each attempt. A thread cannot be killed: a job still running at its
   deadline is reported ``timeout`` (and not retried), the run goes on without waiting for it, and its code
   may keep running in the background until it returns or the process exits. Workers are daemon threads
@@ -201,6 +202,8 @@ class _Run:
                 logger.warning("job %s attempt %d of %d failed: %s", task.job_id, attempt, retries + 1,
                                error_line(error), extra=extra)
                 self.hook("on_job_error", job=job, context=context, error=error)
+                if getattr(error, "retryable", True) is False:  # e.g. invalid SQL: another attempt cannot help
+                    break
                 if attempt <= retries:
                     self.sleep(pause)
         return FAILED, error, None
