@@ -72,10 +72,10 @@ def default_start_time(root: Path) -> datetime:
 
 def resolve_environment(project: Any, env: str | None) -> tuple[str, Mapping[str, Any]]:
     """The chosen environment's name and resolved configuration values."""
-    from bigflow.environment import resolve
+    from bigflow import environment
 
-    config = resolve(project, env)
-    return config.env, config.values
+    config = environment.get(project, env)
+    return config.name, config
 
 
 def render_dags(project: Any, env: str | None = None, *, renderer_name: str | None = None,
