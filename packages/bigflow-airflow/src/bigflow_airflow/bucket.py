@@ -66,15 +66,17 @@ class Bucket:
     def uri(self, name: str = "") -> str:
         return f"gs://{self.name}/{name}"
 
-    def call(self, what: str, function: Callable[[], Any], passthrough: tuple[type[Exception], ...] = ()) -> Any:
+    def call(self, what: str, function: Callable[[], Any], passthrough: tuple[type[Exception], ...] = (), *,
+             stoppable: bool = True) -> Any:
         """Run a storage call; missing buckets, refused credentials and network errors become one line.
 
-        Exceptions in ``passthrough`` (e.g. an object's ``NotFound``) are the caller's to handle.
+        Exceptions in ``passthrough`` (e.g. an object's ``NotFound``) are the caller's to handle. A ``stoppable``
+        call does not start once ``stop`` is set (releasing the lock is not stoppable).
         """
         from google.api_core import exceptions
         from google.auth.exceptions import DefaultCredentialsError, TransportError
 
-        if self.stop.is_set():
+        if stoppable and self.stop.is_set():
             raise Interrupted(f"stopped by {self.stopped_by or 'an earlier failure'} before {what}")
         try:
             return function()
@@ -135,7 +137,8 @@ class Bucket:
 
         return self.call(what, upload, (exceptions.PreconditionFailed,))
 
-    def delete(self, name: str, what: str, *, generation: int | None = None, timeout: float | None = None) -> bool:
+    def delete(self, name: str, what: str, *, generation: int | None = None, timeout: float | None = None,
+               stoppable: bool = True) -> bool:
         """Delete the object (of that generation); False when it is gone or another generation."""
         from google.api_core import exceptions
 
@@ -144,7 +147,7 @@ class Bucket:
             self.call(what, lambda: blob.delete(if_generation_match=generation,
                                                 retry=self.retry if timeout is None else None,
                                                 timeout=timeout or self.request_timeout),
-                      (exceptions.NotFound, exceptions.PreconditionFailed))
+                      (exceptions.NotFound, exceptions.PreconditionFailed), stoppable=stoppable)
         except (exceptions.NotFound, exceptions.PreconditionFailed):
             return False
         return True
@@ -169,7 +172,8 @@ class Bucket:
         pool = ThreadPoolExecutor(max_workers=min(workers, len(names)))
         try:
             futures = [pool.submit(guarded, name) for name in names]
-            wait(futures, return_when=FIRST_EXCEPTION)
+            while wait(futures, timeout=0.1, return_when=FIRST_EXCEPTION).not_done and not failed.is_set():
+                pass  # waking up often lets a signal delivered to a worker thread run its handler here
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         errors = [f.exception() for f in futures if not f.cancelled() and f.exception() is not None]

@@ -99,9 +99,10 @@ class Lease:
     def _undo_late_write(self) -> None:
         """After a failed create: remove the lock if the bucket did write it (a short, single attempt)."""
         try:
-            held = self.bucket.read(self.name, "checking the deploy lock", timeout=min(2.0, self.seconds / 4))
+            quick = min(2.0, self.bucket.request_timeout / 2)
+            held = self.bucket.read(self.name, "checking the deploy lock", timeout=quick)
             if held and json.loads(held[1]).get("token") == self.token:
-                self.bucket.delete(self.name, "removing the deploy lock", generation=held[0], timeout=2.0)
+                self.bucket.delete(self.name, "removing the deploy lock", generation=held[0], timeout=quick)
         except (BigflowError, ValueError):
             pass  # the bucket is away: the lock, if written later, is one of a gone process (see _gone)
 
@@ -174,7 +175,7 @@ class Lease:
             if not self.lost:
                 try:
                     self.bucket.delete(self.name, "releasing the deploy lock", generation=self.generation,
-                                       timeout=min(5.0, self.bucket.request_timeout))
+                                       timeout=min(5.0, self.bucket.request_timeout), stoppable=False)
                 except BigflowError:
                     pass
 
