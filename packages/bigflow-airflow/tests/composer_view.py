@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import builtins
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 LOADER = "bigflow_dags.py"
 
 
 def sync(bucket, prefix: str, folder: Path) -> None:
-    for blob in bucket.client.list_blobs(bucket.name, prefix=prefix):
+    def copy(blob) -> None:
         target = folder / blob.name[len(prefix):]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(blob.download_as_bytes())
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(copy, bucket.client.list_blobs(bucket.name, prefix=prefix)))
 
 
 def loaded(folder: Path) -> dict[str, bytes]:

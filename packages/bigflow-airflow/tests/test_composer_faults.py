@@ -29,7 +29,7 @@ from bigflow_airflow.composer import ComposerTarget
 from bigflow_airflow.deploy_lock import Lease
 from bigflow_airflow.releases import LOCK, POINTER
 
-TIMEOUT = 2  # storage_timeout_sec of these tests
+TIMEOUT = 5  # storage_timeout_sec of these tests
 LEASE = 30  # deploy_lock_lease_sec: a deploy quicker than this did not wait for a lock to expire
 DAGS = 200
 _ids = count()

@@ -123,7 +123,8 @@ class Bucket:
               timeout: float | None = None) -> int:
         """Create (``generation=0``) or replace the object of that generation; its new generation.
 
-        ``timeout`` makes it one attempt with that timeout. ``PreconditionFailed`` is the caller's.
+        ``timeout`` makes it one attempt with that timeout. ``PreconditionFailed`` is the caller's — unless the
+        object holds ``data`` already: an attempt that timed out on our side was applied, and its retry failed.
         """
         from google.api_core import exceptions
 
@@ -135,7 +136,13 @@ class Bucket:
                                     timeout=timeout or self.request_timeout)
             return blob.generation
 
-        return self.call(what, upload, (exceptions.PreconditionFailed,))
+        try:
+            return self.call(what, upload, (exceptions.PreconditionFailed,))
+        except exceptions.PreconditionFailed:
+            held = self.read(name, what, timeout=timeout)
+            if held is not None and held[1] == data:
+                return held[0]
+            raise
 
     def delete(self, name: str, what: str, *, generation: int | None = None, timeout: float | None = None,
                stoppable: bool = True) -> bool:
