@@ -59,6 +59,14 @@ class Environment(Mapping[str, Any]):
         self.secret_keys = frozenset(secret_keys)
         self.registry = registry or core_registry()
 
+    @classmethod
+    def of(cls, config: Mapping[str, Any], name: str | None = None) -> Environment:
+        """``config`` itself when it is an Environment, else an Environment over a plain mapping (a job's
+        ``context.config`` built by hand, a test's dict)."""
+        if isinstance(config, Environment):
+            return config
+        return cls(name or config.get("env") or "", None, config)
+
     # -- the mapping ---------------------------------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
@@ -114,7 +122,7 @@ class Environment(Mapping[str, Any]):
             source = self.source(key)
             origin = f" (from {source})" if source else ""
             shown = MASK if key in self.secret_keys else repr(value)
-            raise ConfigError(f"setting {key!r} of environment {self.name!r} must be {error}, "
+            raise ConfigError(f"configuration key {key!r} of environment {self.name!r} must be {error}, "
                               f"got {shown}{origin}") from None
 
     def str(self, key: str, default: str | None = None) -> str | None:
@@ -140,9 +148,9 @@ class Environment(Mapping[str, Any]):
         """``key``'s (typed) value; a one-line error saying where to set it when it is missing."""
         value = self.value(key)
         if value is None or value == "" or value == [] or value == {}:
-            reason = f" ({why})" if why else ""
-            raise ConfigError(f"setting {key!r} is not set in environment {self.name!r}{reason}: add it to "
-                              f"[tool.bigflow.environments.{self.name}] in pyproject.toml or set {PREFIX}{key}")
+            reason = f"; {why}" if why else ""
+            raise ConfigError(f"configuration key {key!r} of environment {self.name!r} is not set{reason} — add it "
+                              f"to [tool.bigflow.environments.{self.name}] in pyproject.toml (or set {PREFIX}{key})")
         return value
 
     # -- printouts -----------------------------------------------------------------------------------
@@ -335,14 +343,14 @@ def check_environment(environment: Environment) -> None:
         if registry.get(key) is None and key != "env":
             nearest = registry.nearest(key, ENVIRONMENT)
             if nearest is not None:
-                raise ConfigError(f"unknown setting {key!r} in environment {environment.name!r} "
+                raise ConfigError(f"unknown configuration key {key!r} in environment {environment.name!r} "
                                   f"(from {environment.source(key)}); did you mean {nearest!r}?")
         else:
             environment.value(key)  # the type check
     for name, item in registry.by_name.items():
         if item.setting.table == ENVIRONMENT and item.setting.required_in(environment.name):
             if environment.get(name) in (None, "") and item.setting.default is None:
-                raise ConfigError(f"setting {name!r} is required in environment {environment.name!r} by "
+                raise ConfigError(f"configuration key {name!r} is required in environment {environment.name!r} by "
                                   f"{item.plugin} ({item.setting.description}): add it to "
                                   f"[tool.bigflow.environments.{environment.name}] or set {PREFIX}{name}")
 
