@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
-from bigflow.errors import BigflowError
+from bigflow.errors import BigflowError, UnknownNameError
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
@@ -566,7 +566,7 @@ class Workflow:
         if job is None:
             close = difflib.get_close_matches(str(job_id), self.job_ids, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"jobs: {', '.join(self.job_ids)}"
-            raise BigflowError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
+            raise UnknownNameError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
         return job
 
     def run(self, runtime: str | date | datetime | None = None, *, env: str | None = None,

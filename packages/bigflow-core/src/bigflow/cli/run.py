@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from datetime import datetime
 
 import click
@@ -72,7 +71,7 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     check_required(project)
     config = environment.get(project, env)
     debug = bool(click.get_current_context().find_root().params.get("debug"))
-    log.configure(log_format, logging.DEBUG if debug else logging.INFO, mask=secret_mask(config))
+    log.configure(log_format, logging.DEBUG if debug else logging.INFO, mask=config.mask)
     with config.activated():
         workflow = project.finder.find(workflow_id)
         if only_job is not None:
@@ -83,21 +82,6 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     if not report.ok:
         failure = report.failure()
         raise BigflowError(log.mask(str(failure)), exit_code=failure.exit_code)
-
-
-def secret_mask(config) -> Callable[[str], str]:
-    """A function replacing the value of every secret setting of the resolved environment with ``***``."""
-    from bigflow.configuration import MASK
-
-    values = sorted({str(config.values[key]) for key in config.secret_keys if len(str(config.values[key])) >= 4},
-                    key=len, reverse=True)
-
-    def mask(text: str) -> str:
-        for value in values:
-            text = text.replace(value, MASK)
-        return text
-
-    return mask
 
 
 class _PluginHooks:
