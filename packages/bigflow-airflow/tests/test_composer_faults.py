@@ -186,7 +186,7 @@ def test_a_deploy_process_cancelled_mid_upload(project, bucket, gcs_server, sign
     time.sleep(0.3)
     gcs_server.resume()
     out, err = deploy.communicate(timeout=4 * TIMEOUT)
-    assert deploy.returncode != 0
+    assert deploy.returncode == (130 if signum == signal.SIGTERM else -signal.SIGKILL)
     if signum == signal.SIGTERM:
         assert err.strip().splitlines()[-1] == ("Error: deploy to gs://faults/dags/shop/ stopped by SIGTERM before "
                                                 "the switch; the bucket serves the DAGs it served before; the deploy "

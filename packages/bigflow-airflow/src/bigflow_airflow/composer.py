@@ -22,6 +22,7 @@ from typing import Any
 
 from bigflow.artifacts import Manifest, Plan
 from bigflow.errors import BigflowError
+from bigflow.exit_codes import INTERRUPTED
 from bigflow_airflow.bucket import GOOGLE_ENDPOINT, Bucket, Interrupted
 from bigflow_airflow.deploy_lock import Lease, break_lock
 from bigflow_airflow.releases import LOCK, Changes, Releases, release_id
@@ -201,7 +202,7 @@ class ComposerTarget:
                 where = (f"after the switch to release {release}; the next deploy removes what is left" if switched
                          else "before the switch; the bucket serves the DAGs it served before")
                 raise BigflowError(f"deploy to {releases.uri()} stopped by {bucket.stopped_by or 'a failure'} "
-                                   f"{where}; the deploy lock is released") from None
+                                   f"{where}; the deploy lock is released", exit_code=INTERRUPTED) from None
         notes.append(f"release {release} (version {manifest.version}) is current" +
                      (f"; it replaced release {previous}" if previous and previous != release else ""))
         return _plan(self.name, releases, changes, notes)

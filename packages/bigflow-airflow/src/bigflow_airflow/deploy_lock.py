@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bigflow.errors import BigflowError
+from bigflow.errors import BigflowError, RefusedError
 from bigflow_airflow.bucket import Bucket
 
 _LIVE: set[str] = set()  # tokens of the leases this process holds now
@@ -121,7 +121,7 @@ class Lease:
                     return self
                 continue
             if time.monotonic() >= give_up:
-                raise BigflowError(f"another deploy of this project is running ({_describe(info, self.name, self.bucket)}"
+                raise RefusedError(f"another deploy of this project is running ({_describe(info, self.name, self.bucket)}"
                                    "); wait for it and deploy again, or set deploy_lock_timeout_sec to wait")
 
     def _unchanged_for_a_lease(self, generation: int, info: dict[str, Any]) -> bool:
@@ -194,6 +194,6 @@ def break_lock(bucket: Bucket, name: str, confirm: Callable[[str], bool]) -> boo
     if held is None:
         return False
     if not confirm(_describe(_parse(held[1]), name, bucket)):
-        raise BigflowError("the deploy lock was left in place")
+        raise RefusedError("the deploy lock was left in place")
     bucket.delete(name, "breaking the deploy lock", generation=held[0])
     return True
