@@ -148,7 +148,7 @@ JOBS = textwrap.dedent("""
     [
         (["run", "-w", "wf_one"], {"a": JOBS + "wf = bigflow.Workflow('wf_on', [PythonJob('j', ok)])\n"}, 2,
          "Error: unknown workflow 'wf_one'; did you mean 'wf_on'?"),
-        (["run", "-j", "wf.jb"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('job', ok)])\n"}, 1,
+        (["run", "-j", "wf.jb"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('job', ok)])\n"}, 2,
          "Error: unknown job 'jb' in workflow 'wf'; did you mean 'job'?"),
         (["run", "-j", "wf"], {}, 2, "Error: --job expects WORKFLOW_ID.JOB_ID, got 'wf'"),
         (["run", "-w", "wf", "-j", "wf.x"], {}, 2,
@@ -158,7 +158,7 @@ JOBS = textwrap.dedent("""
          "with a UTC offset)"),
         (["run", "-w", "wf", "-r", "9999-12-31T23:00:00-05:00"], {}, 2,
          "Error: --runtime is '9999-12-31T23:00:00-05:00', out of range: in UTC it falls outside years 0001-9999"),
-        (["run", "-w", "wf", "-c", "prd"], {}, 1, "Error: unknown environment 'prd' (known: local, dev)"),
+        (["run", "-w", "wf", "-c", "prd"], {}, 2, "Error: unknown environment 'prd' (known: local, dev)"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', boom, retry_count=0)])\n"},
          1, "Error: 1 of 1 job(s) of 'wf' did not succeed; first: j failed: ValueError: bad input row 7"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', slow, retry_count=0, "

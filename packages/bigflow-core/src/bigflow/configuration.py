@@ -52,7 +52,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from bigflow.errors import BigflowError, ConfigError
+from bigflow.errors import BigflowError, ConfigError, UnknownNameError
 
 DEFAULT_PREFIX = "bf_"
 MASK = "***"
@@ -212,7 +212,7 @@ class Config:
             origin = "" if env_name else f" (from {variable})"
             close = difflib.get_close_matches(name, list(self.configs), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"unknown environment {name!r}{origin} (known: {known}){hint}")
+            raise UnknownNameError(f"unknown environment {name!r}{origin} (known: {known}){hint}")
         return name
 
     def _resolve(self, env_name: str | None) -> _Resolved:

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bigflow.configuration import MASK, MIN_MASKED_LENGTH, is_secret_key, mask
-from bigflow.errors import BigflowError, ConfigError
+from bigflow.errors import BigflowError, ConfigError, UnknownNameError
 from bigflow.project import Project
 from bigflow.settings import ENVIRONMENT, TYPES, Registry, convert, core_registry, is_toml_type
 
@@ -256,7 +256,7 @@ def choose_env(project: Project, requested: str | None, code_configs: list[tuple
 
         close = difflib.get_close_matches(env, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"unknown environment {env!r} (known: {', '.join(names)}){hint}")
+        raise UnknownNameError(f"unknown environment {env!r} (known: {', '.join(names)}){hint}")
     return env
 
 

@@ -34,7 +34,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from bigflow import runtimes, schedules
-from bigflow.errors import BigflowError, InvalidWorkflowError
+from bigflow.errors import BigflowError, InvalidWorkflowError, UnknownNameError
 from bigflow.ids import check_job_id, check_workflow_id
 
 if TYPE_CHECKING:
@@ -455,7 +455,7 @@ class Workflow:
         if job is None:
             close = difflib.get_close_matches(str(job_id), self.job_ids, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"jobs: {', '.join(self.job_ids)}"
-            raise BigflowError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
+            raise UnknownNameError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
         return job
 
     def run(self, runtime: str | date | datetime | None = None, *, env: str | None = None,
