@@ -35,7 +35,8 @@ class Chromium:
         binary = shutil.which("chromium")
         if binary is None:
             raise BrowserError("chromium is not installed: run bash scripts/setup.d/70-docs.sh")
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        # its helper processes may still write to the profile while it shuts down
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True)
         to_browser, self._write = os.pipe()
         self._read, from_browser = os.pipe()
         # the child sees the pipes as its fds 3 and 4 (DevTools' pipe convention); copies above 10 first, so
@@ -143,7 +144,10 @@ class Chromium:
         return path
 
     def close(self) -> None:
-        self._process.terminate()
+        try:
+            self.call("Browser.close", timeout=10)
+        except BrowserError:
+            self._process.terminate()
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
