@@ -55,8 +55,7 @@ def split_job(text: str) -> tuple[str, str]:
 def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: str | None, jobs: int,
         log_format: str, retries: bool, project_package: str | None) -> None:
     """Run a workflow (--workflow) or one job (--job) locally."""
-    from bigflow import log
-    from bigflow.environment import resolve
+    from bigflow import environment, log
     from bigflow.executor import run_workflow
     from bigflow.plugins.requirements import check_required
     from bigflow.project import require_project
@@ -70,14 +69,14 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     when = parse_runtime(runtime)
     project = require_project()
     check_required(project)
-    config = resolve(project, env)
+    config = environment.get(project, env)
     debug = bool(click.get_current_context().find_root().params.get("debug"))
     log.configure(log_format, logging.DEBUG if debug else logging.INFO)
     with config.activated():
         workflow = project.finder.find(workflow_id)
         if only_job is not None:
             workflow.find_job(only_job)  # a one-line error naming the nearest job id
-        report = run_workflow(workflow, runtime=when, env=config.env, config=config.values, jobs=jobs,
+        report = run_workflow(workflow, runtime=when, env=config.name, config=config, jobs=jobs,
                               only_job=only_job, hooks=_PluginHooks(), retries=retries)
     _print_report(report)
     if not report.ok:
