@@ -44,7 +44,7 @@ from bigflow.compat.workflow import (  # noqa: F401 (1.x names of bigflow.workfl
     execute_job,
     job_node,
 )
-from bigflow.errors import BigflowError
+from bigflow.errors import BigflowError, UnknownNameError
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
@@ -496,7 +496,7 @@ class Workflow(LegacyWorkflow):
         if job is None:
             close = difflib.get_close_matches(str(job_id), self.job_ids, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"jobs: {', '.join(self.job_ids)}"
-            raise BigflowError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
+            raise UnknownNameError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
         return job
 
     def run(self, runtime: str | date | datetime | None = None, *, env: str | None = None,
