@@ -1,12 +1,15 @@
 """Run BigFlow 1.x's public-API tests against our packages and print the counts.
 
-    python tests/compat1x/run_1x_tests.py PATH_TO_1X_CHECKOUT [--json]
+    python tests/compat1x/run_1x_tests.py PATH_TO_1X_CHECKOUT [--json] [--examples]
 
 ``PATH`` is a BigFlow 1.11.3 checkout (``git clone -b 1.11.3 https://github.com/allegro/bigflow``) or the
 unpacked PyPI sdist (``tests/compat1x/fetch_1x.py`` fetches it). The test files listed in ``TEST_FILES`` are
 copied, unmodified, to a temporary directory and run with pytest in this interpreter, with the extra test
 requirements of 1.x (``freezegun``, ``tblib``) installed into a cache directory. Nothing of 1.x is imported
 from the checkout: ``bigflow`` is ours.
+
+``--examples`` also checks 1.x's ``examples_project`` (see ``examples_1x.py``): every workflow run as 1.x's
+docs show, ``bigflow build dags``, and the DAGs loaded by Airflow 2 and 3.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from examples_1x import check_examples  # noqa: E402
 
 TEST_FILES = (
     "test/test_workflow.py",
@@ -112,16 +118,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkout", type=Path, help="a BigFlow 1.x checkout or unpacked sdist")
     parser.add_argument("--json", action="store_true", help="print the counts and failures as JSON")
+    parser.add_argument("--examples", action="store_true", help="also run and build 1.x's examples_project")
     args = parser.parse_args(argv)
     results = run_tests(args.checkout)
+    steps = check_examples(args.checkout) if args.examples else []
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({"tests": results, "examples": [vars(step) for step in steps]}, indent=2))
         return 0
     print(f"{'1.x test file':48} {'passed':>6} {'failed':>6} {'error':>6} {'skipped':>7}")
     for name, counts in results.items():
         print(f"{name:48} " + " ".join(f"{counts[o]:>{max(6, len(o))}}" for o in OUTCOMES))
         for test, message in counts["failures"].items():
             print(f"    {test}: {message}")
+    for step in steps:
+        print(f"{'ok  ' if step.ok else 'FAIL'} {step.command} (exit {step.exit_code}): {step.detail}")
     return 0
 
 
