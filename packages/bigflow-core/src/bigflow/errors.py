@@ -34,9 +34,17 @@ class RefusedError(BigflowError):
     exit_code = exit_codes.REFUSED
 
 
-class ConfigError(BigflowError, ValueError):
-    """A configuration value is missing, unknown or of the wrong type (a ``ValueError``, as in BigFlow 1.x)."""
+class InvalidValueError(BigflowError, ValueError):
+    """A value given by the user is malformed or out of range (a ``ValueError``, which BigFlow 1.x raised)."""
+
+
+class ConfigError(InvalidValueError):
+    """A configuration value is missing, unknown or of the wrong type."""
 
 
 class UnknownNameError(UsageError, ConfigError):
     """An unknown workflow, job, environment, builder, ... (exit code 2; a ``ValueError``, as in BigFlow 1.x)."""
+
+
+class InvalidWorkflowError(BigflowError):
+    """A workflow definition that cannot run or be deployed (cycle, bad id, bad schedule, ...)."""

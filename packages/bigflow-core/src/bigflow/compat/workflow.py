@@ -89,7 +89,8 @@ def job_node(node: Any, where: str) -> tuple[Hashable, Any]:
     A job id Airflow refuses but 1.x accepted (``'first job'``) is a warning that names the fix; an empty or
     dotted id is an error. A ``WorkflowJob`` whose job has no string id is known by its 1.x name.
     """
-    from bigflow.workflow import InvalidWorkflowError, check_job_id
+    from bigflow.errors import InvalidWorkflowError
+    from bigflow.ids import check_job_id
 
     job, job_id = node, getattr(node, "id", None)
     if isinstance(node, WorkflowJob):
