@@ -145,3 +145,16 @@ def test_required_plugins(tmp_path, monkeypatch, bigflow_cli):
     find_project.cache_clear()
     assert bigflow_cli("plugins", "check").exit_code == 0
     find_project.cache_clear()
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("build-dags", "build dags"), ("build-image", "build image"), ("build-package", "build package"),
+    ("deploy-dags", "deploy composer"), ("deploy-image", "deploy image"), ("project-version", "version"),
+    ("pv", "version"),
+])
+def test_1x_command_names_are_hidden_aliases_naming_the_new_command(bigflow_cli, old, new):
+    result = bigflow_cli(old, "--help")
+    assert result.exit_code == 0
+    assert result.stderr == f"'bigflow {old}' is now 'bigflow {new}'\n"
+    assert result.stdout.startswith(f"Usage: bigflow {new.split()[0]} ")
+    assert old not in bigflow_cli("--help").stdout

@@ -26,8 +26,9 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("bigflow.cli.completion:completion", "Print the shell completion script (bash, zsh, fish)."),
 }
 
-#: Other names of core commands (BigFlow 1.x names keep working).
-ALIASES = {"project-version": "version", "pv": "version"}
+#: BigFlow 1.x command names: hidden, each runs its new command after one line on stderr naming it.
+ALIASES = {"project-version": "version", "pv": "version", "build-dags": "build dags", "build-image": "build image",
+           "build-package": "build package", "deploy-dags": "deploy composer", "deploy-image": "deploy image"}
 
 
 def _plugin_commands() -> dict[str, str]:
@@ -68,7 +69,7 @@ class BigflowGroup(click.Group):
         return sorted({*CORE_COMMANDS, *_plugin_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        cmd_name = ALIASES.get(cmd_name, cmd_name)
+        cmd_name = ALIASES.get(cmd_name, cmd_name).split()[0]
         if cmd_name in CORE_COMMANDS:
             module, _, attr = CORE_COMMANDS[cmd_name][0].partition(":")
             return with_verbosity(getattr(import_module(module), attr))
@@ -90,6 +91,9 @@ class BigflowGroup(click.Group):
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
+        if name in ALIASES:
+            click.echo(f"'bigflow {name}' is now 'bigflow {ALIASES[name]}'", err=True)
+            args = [*ALIASES[name].split(), *args[1:]]
         if not name.startswith("-") and self.get_command(ctx, name) is None:
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.5)
             hint = f" Did you mean {close[0]!r}?" if close else " See 'bigflow --help'."
