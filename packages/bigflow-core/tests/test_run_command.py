@@ -168,7 +168,7 @@ JOBS = textwrap.dedent("""
          "line 3: NameError: name 'undefined_name' is not defined"),
         (["run", "-w", "wf"], {"a": JOBS + "a, b = PythonJob('a', ok), PythonJob('b', ok)\n"
                                            "wf = bigflow.Workflow('wf', bigflow.Definition({a: [b], b: [a]}))\n"},
-         1, "InvalidJobGraph: cycle in workflow 'wf': a -> b -> a"),
+         1, "InvalidJobGraph: cycle in job graph: a -> b -> a"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', ok), PythonJob('j', ok)])\n"},
          1, "duplicate job id 'j'"),
     ],

@@ -30,8 +30,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from bigflow import log, runtimes
+from bigflow.compat.workflow import execute_job
 from bigflow.errors import BigflowError
-from bigflow.workflow import JobContext, JobSettings, Workflow, execute_job, job_settings
+from bigflow.workflow import JobContext, JobSettings, Workflow, job_settings
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
