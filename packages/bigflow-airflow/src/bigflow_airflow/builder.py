@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bigflow import runtimes
 from bigflow.artifacts import Artifact
 from bigflow.errors import BigflowError
 from bigflow_airflow import __version__
@@ -26,7 +27,6 @@ from bigflow_airflow.spec import DagSpec, dag_spec
 
 DAGS_DIR = Path("build") / "dags"
 GENERATOR = f"bigflow-airflow {__version__}"
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,6 @@ def image_reference(settings: DagSettings, version: str) -> str | None:
     if not settings.docker_repository:
         return None
     return f"{settings.docker_repository.rstrip('/')}:{version.replace('+', '-')}"
-
-
-def parse_start_time(value: str | datetime, where: str) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    for fmt in _TIME_FORMATS:
-        try:
-            return datetime.strptime(value.strip(), fmt)
-        except ValueError:
-            continue
-    raise BigflowError(f"{where} is {value!r}, not a time: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'")
 
 
 def default_start_time(root: Path) -> datetime:
@@ -100,16 +89,15 @@ def render_dags(project: Any, env: str | None = None, *, renderer_name: str | No
         version = project_version(project.root)
     image = image_reference(settings, version) if getattr(chosen, "needs_image", True) else None
     if start_time is not None:
-        start = parse_start_time(start_time, "--start-time")
+        start = runtimes.parse(start_time, "--start-time")
     elif settings.start_time:
-        start = parse_start_time(settings.start_time, f"dag_start_time of environment {env_name!r}")
+        start = runtimes.parse(settings.start_time, f"dag_start_time of environment {env_name!r}")
     else:
         start = default_start(project.root)
-    workflows = project.finder.all()
-    if project.finder.errors:  # a module that does not import must not silently drop its DAGs from a deploy
-        raise next(iter(project.finder.errors.values()))
-    if only_workflow is not None:
+    if only_workflow is not None:  # imports only the module that defines it
         workflows = [project.finder.find(only_workflow)]
+    else:  # a module that does not import is an error: it must not silently drop its DAGs from a deploy
+        workflows = project.finder.all()
     rendered = []
     for workflow in workflows:
         spec = dag_spec(workflow, project=project.name, version=version, image=image, start_time=start,

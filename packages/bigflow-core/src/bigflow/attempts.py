@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bigflow.compat.workflow import execute_job
 from bigflow.errors import BigflowError
-from bigflow.workflow import JobContext, execute_job
+from bigflow.workflow import JobContext
 
 SUCCESS, FAILED = "success", "failed"
 INTERRUPTED = "interrupted"  # the job raised KeyboardInterrupt

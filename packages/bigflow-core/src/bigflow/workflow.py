@@ -14,8 +14,10 @@ Differences from BigFlow 1.x:
   ``None`` when the default environment of a Config was used).
 - Jobs are identified by ``id`` in list definitions too: two different jobs with one id are an error
   (1.x ran both from a list, and silently kept one from a dict).
-- Cycles, duplicate ids, ids Airflow rejects and invalid schedules are reported when the ``Workflow`` is
-  built, naming it; a ``Definition`` used on its own is validated when first used (1.x: when built).
+- Cycles, duplicate ids and invalid schedules are reported when the ``Workflow`` is built, naming it. A job id
+  Airflow refuses but 1.x accepted (``'first job'``) is a warning: ``bigflow run`` works, ``build dags`` refuses it.
+- 1.x's ``Definition``, ``WorkflowJob`` and graph walkers live in :mod:`bigflow.compat.workflow` (importable
+  from here as in 1.x).
 - ``hourly_start_time`` uses the UTC offset that local time had at ``t`` (1.x used the offset of "now",
   and misread negative offsets).
 """
@@ -33,7 +35,18 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
-from bigflow.errors import BigflowError
+from bigflow import runtimes, schedules
+from bigflow.compat.workflow import (  # noqa: F401 (1.x names of bigflow.workflow)
+    DEFAULT_EXECUTION_TIMEOUT_IN_SECONDS,
+    DEFAULT_PIPELINE_LEVEL_EXECUTION_TIMEOUT_SHIFT_IN_SECONDS,
+    Definition,
+    LegacyWorkflow,
+    WorkflowJob,
+    execute_job,
+    job_node,
+)
+from bigflow.errors import BigflowError, InvalidWorkflowError, UnknownNameError
+from bigflow.ids import check_workflow_id
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
@@ -44,17 +57,7 @@ DEFAULT_RETRY_COUNT = 3
 DEFAULT_RETRY_PAUSE_SEC = 60
 DEFAULT_EXECUTION_TIMEOUT_SEC = 10800
 DEFAULT_SCHEDULE_INTERVAL = "@daily"
-RUNTIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@continuous")
-MAX_ID_LENGTH = 250
-
-_NOT_IN_WORKFLOW_ID = re.compile(r"[^A-Za-z0-9_.-]")
-_NOT_IN_JOB_ID = re.compile(r"[^A-Za-z0-9_-]")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class InvalidWorkflowError(BigflowError):
-    """A workflow definition that cannot run or be deployed (cycle, bad id, bad schedule, ...)."""
 
 
 class InvalidJobGraph(InvalidWorkflowError):
@@ -103,7 +106,8 @@ class JobContext(NamedTuple):
     ) -> JobContext:
         """Build a context; ``runtime`` defaults to now, ``env`` to the config's environment, else ``bf_env``.
 
-        ``runtime_str`` is ``runtime`` formatted ``%Y-%m-%d %H:%M:%S``, or a str ``runtime`` as written (1.x).
+        ``runtime_str`` is ``runtime`` formatted ``YYYY-MM-DD HH:MM:SS``, or a str ``runtime`` as written when it
+        is a 1.x form (see :mod:`bigflow.runtimes`).
 
         A ``Config`` given as ``config`` is resolved for ``env`` (or its own choice of environment); an
         ``Environment`` becomes ``context.environment`` and, as a plain mapping, ``context.config``.
@@ -113,12 +117,11 @@ class JobContext(NamedTuple):
 
         if isinstance(runtime, str):
             warnings.warn("a str runtime is deprecated, pass a datetime", DeprecationWarning, stacklevel=2)
-            runtime_str = runtime_str or runtime  # kept as written, as 1.x did (BigQuery's {dt} relies on it)
-            runtime = parse_runtime(runtime)
-        elif runtime is None:
-            runtime = datetime.now().replace(microsecond=0)
-        elif not isinstance(runtime, datetime):
-            runtime = datetime(runtime.year, runtime.month, runtime.day)
+            parsed = runtimes.parse(runtime)
+            runtime_str = runtime_str or runtimes.runtime_str(runtime, parsed)  # 1.x forms kept as written
+            runtime = parsed
+        else:
+            runtime = runtimes.parse(runtime)
         if workflow is not None and workflow_id is not None and workflow.workflow_id != workflow_id:
             raise BigflowError(f"workflow_id {workflow_id!r} does not match workflow {workflow.workflow_id!r}")
         environment = config if isinstance(config, Environment) else None
@@ -127,7 +130,7 @@ class JobContext(NamedTuple):
         config = MappingProxyType(dict(config or {}))
         return cls(
             runtime=runtime,
-            runtime_str=runtime_str or runtime.strftime(RUNTIME_FORMAT),
+            runtime_str=runtime_str or runtimes.format(runtime),
             workflow=workflow,
             workflow_id=workflow_id or (workflow.workflow_id if workflow is not None else None),
             env=env or config.get("env") or current_env(),
@@ -142,14 +145,6 @@ def new_run_id() -> str:
     import uuid
 
     return uuid.uuid4().hex[:12]
-
-
-def parse_runtime(text: str) -> datetime:
-    """``YYYY-MM-DD[ HH:MM:SS]`` (or ISO 8601) -> datetime."""
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise BigflowError(f"invalid runtime {text!r}: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'") from None
 
 
 @runtime_checkable
@@ -195,12 +190,17 @@ class JobSettings(NamedTuple):
 
 
 def job_settings(job: Any, where: str = "") -> JobSettings:
-    """The job's retry/timeout settings; a missing or ``None`` attribute (or a 0 timeout) means the default."""
+    """The job's retry/timeout settings; a missing or ``None`` attribute (or a 0 timeout) means the default.
+
+    Only attributes the job defines (on itself or its class) count: one a proxy answers through ``__getattr__``
+    (e.g. a ``unittest.mock.Mock`` job, as 1.x's tests use) is missing.
+    """
     values = []
     for name, default, kind in (("retry_count", DEFAULT_RETRY_COUNT, int),
                                 ("retry_pause_sec", DEFAULT_RETRY_PAUSE_SEC, int | float),
                                 ("execution_timeout_sec", DEFAULT_EXECUTION_TIMEOUT_SEC, int | float)):
-        value = getattr(job, name, None)
+        defined = name in getattr(job, "__dict__", {}) or any(name in vars(cls) for cls in type(job).__mro__)
+        value = getattr(job, name, None) if defined else None
         if value is None or (name == "execution_timeout_sec" and value == 0):
             value = default
         if isinstance(value, bool) or not isinstance(value, kind) or value < 0:
@@ -209,148 +209,6 @@ def job_settings(job: Any, where: str = "") -> JobSettings:
                                        f"got {value!r}")
         values.append(value)
     return JobSettings(*values)
-
-
-def execute_job(job: Any, context: JobContext) -> Any:
-    """Call ``job.execute(context)``; a 1.x job with only ``run(runtime_str)`` gets that, with a warning."""
-    execute = getattr(job, "execute", None)
-    if execute is not None:
-        return execute(context)
-    warnings.warn(f"job {job.id!r} has no execute(context); calling the deprecated run(runtime_str)",
-                  DeprecationWarning, stacklevel=2)
-    return job.run(context.runtime_str)
-
-
-class WorkflowJob(Job):
-    """1.x wrapper of a job inside a workflow graph (returned by ``Workflow.build_sequential_order``)."""
-
-    def __init__(self, job: Any, name: str | int) -> None:
-        self.job = job
-        self.name = name
-
-    @property  # type: ignore[override]
-    def id(self) -> str:
-        return self.job.id
-
-    @property  # type: ignore[override]
-    def retry_count(self) -> int:
-        return job_settings(self.job).retry_count
-
-    @property  # type: ignore[override]
-    def retry_pause_sec(self) -> float:
-        return job_settings(self.job).retry_pause_sec
-
-    @property  # type: ignore[override]
-    def execution_timeout_sec(self) -> float:
-        return job_settings(self.job).execution_timeout_sec
-
-    def execute(self, context: JobContext) -> Any:
-        return execute_job(self.job, context)
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, WorkflowJob) and self.name == other.name
-
-    def __repr__(self) -> str:
-        return f"WorkflowJob(job={self.job!r}, name={self.name!r})"
-
-
-# -- ids and schedules -------------------------------------------------------------------------------
-
-
-def _check_id(kind: str, value: Any, invalid: re.Pattern[str], allowed: str, where: str) -> str:
-    prefix = f"{where}: " if where else ""
-    if not isinstance(value, str) or not value:
-        raise InvalidWorkflowError(f"{prefix}{kind} id must be a non-empty string, got {value!r}")
-    if len(value) > MAX_ID_LENGTH:
-        raise InvalidWorkflowError(f"{prefix}{kind} id {value[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
-    if invalid.search(value):
-        raise InvalidWorkflowError(f"{prefix}invalid {kind} id {value!r}: use only {allowed}; "
-                                   f"e.g. {invalid.sub('_', value)!r}")
-    return value
-
-
-def check_workflow_id(workflow_id: Any) -> str:
-    """The id if Airflow accepts it as a DAG id (``[A-Za-z0-9_.-]``, at most 250 characters)."""
-    return _check_id("workflow", workflow_id, _NOT_IN_WORKFLOW_ID, "letters, digits, '_', '.' and '-'", "")
-
-
-def check_job_id(job_id: Any, where: str = "job graph") -> str:
-    """The id if it is a valid task id without ``.`` (the CLI addresses jobs as ``WORKFLOW.JOB``)."""
-    return _check_id("job", job_id, _NOT_IN_JOB_ID, "letters, digits, '_' and '-' ('.' separates WORKFLOW.JOB)",
-                     where)
-
-
-_MONTHS = {name: number for number, name in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
-_DAYS = {name: number for number, name in enumerate("SUN MON TUE WED THU FRI SAT".split())}
-_CRON_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day-of-month", 1, 31, {}),
-                ("month", 1, 12, _MONTHS), ("day-of-week", 0, 7, _DAYS))
-
-
-def _cron_value(text: str, low: int, high: int, names: Mapping[str, int]) -> int:
-    if text.upper() in names:
-        return names[text.upper()]
-    if not text.isdigit():
-        valid = f" or a name ({', '.join(names)})" if names else ""
-        raise ValueError(f"{text!r} is not a number{valid}")
-    if not low <= int(text) <= high:
-        raise ValueError(f"{text} is out of range {low}-{high}")
-    return int(text)
-
-
-def _check_cron_item(item: str, field: str, low: int, high: int, names: Mapping[str, int]) -> None:
-    base, slash, step = item.partition("/")
-    if slash and not (step.isdigit() and int(step) >= 1):
-        raise ValueError(f"step {step!r} must be a number >= 1")
-    if base == "*" or (base == "?" and field.startswith("day")) or (base == "L" and field == "day-of-month"):
-        return
-    if field == "day-of-week" and not slash and ("#" in base or base[1:] == "L"):
-        day, _, nth = base.partition("#") if "#" in base else (base[:-1], "", "1")
-        _cron_value(day, low, high, names)
-        if nth not in {"1", "2", "3", "4", "5"}:
-            raise ValueError(f"the week number after '#' must be 1-5, got {nth!r}")
-        return
-    start, dash, end = base.partition("-")
-    first = _cron_value(start, low, high, names)
-    if dash and _cron_value(end, low, high, names) < first:
-        raise ValueError(f"range {base!r} goes backwards")
-
-
-def cron_error(expression: str) -> str | None:
-    """Why a 5-field cron expression is invalid (ranges, lists, steps, month/day names), or None."""
-    fields = expression.split()
-    if len(fields) != 5:
-        return f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}"
-    for text, (field, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
-        for item in text.split(","):
-            try:
-                _check_cron_item(item, field, low, high, names)
-            except ValueError as error:
-                return f"{field} field {text!r}: {error}"
-    return None
-
-
-def check_schedule_interval(value: Any, workflow_id: str = "?") -> str | timedelta | None:
-    """The schedule if Airflow accepts it: a preset, a 5-field cron expression, a timedelta or None."""
-    prefix = f"workflow {workflow_id!r}: invalid schedule_interval {value!r}"
-    if value is None or value in SCHEDULE_PRESETS:
-        return value
-    if isinstance(value, timedelta):
-        if value <= timedelta(0):
-            raise InvalidWorkflowError(f"{prefix}: a timedelta schedule must be positive")
-        return value
-    if not isinstance(value, str):
-        raise InvalidWorkflowError(f"{prefix}: use a preset, a cron expression, a timedelta or None")
-    if value.strip().startswith("@"):
-        close = difflib.get_close_matches(value.strip().lower(), SCHEDULE_PRESETS, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"presets are {', '.join(SCHEDULE_PRESETS)}"
-        raise InvalidWorkflowError(f"{prefix}: unknown preset; {hint}")
-    problem = cron_error(value)
-    if problem:
-        raise InvalidWorkflowError(f"{prefix}: {problem}")
-    return value
 
 
 # -- graphs ------------------------------------------------------------------------------------------
@@ -385,8 +243,6 @@ class JobGraph:
                 downstream.setdefault(target, [])
                 if target not in targets:
                     targets.append(target)
-        if not self.by_id:
-            raise InvalidWorkflowError(f"{self.where} has no jobs")
         upstream: dict[str, list[str]] = {job_id: [] for job_id in self.by_id}
         for job_id, targets in downstream.items():
             for target in targets:
@@ -396,10 +252,8 @@ class JobGraph:
         self.job_ids = self._topological_order()
         self.jobs = tuple(self.by_id[job_id] for job_id in self.job_ids)
 
-    def _add(self, job: Any) -> str:
-        if isinstance(job, WorkflowJob):
-            job = job.job
-        job_id = check_job_id(getattr(job, "id", None), self.where)
+    def _add(self, node: Any) -> str:
+        job_id, job = job_node(node, self.where)
         known = self.by_id.setdefault(job_id, job)
         if known is not job:
             raise InvalidWorkflowError(f"{self.where}: duplicate job id {job_id!r} (two different jobs, "
@@ -422,7 +276,8 @@ class JobGraph:
                 if waiting[target] == 0:
                     heapq.heappush(ready, position[target])
         if len(order) < len(names):
-            raise InvalidJobGraph(f"cycle in {self.where}: {' -> '.join(self._cycle(set(names) - set(order)))}")
+            cycle = self._cycle(set(names) - set(order))
+            raise InvalidJobGraph(f"cycle in {self.where}: {' -> '.join(map(str, cycle))}")
         return tuple(order)
 
     def _cycle(self, blocked: set[str]) -> list[str]:
@@ -438,47 +293,10 @@ class JobGraph:
         cycle = cycle[start:] + cycle[:start]
         return [*cycle, cycle[0]]
 
-    def sequential_order(self) -> list[WorkflowJob]:
-        """1.x: the jobs, wrapped, in topological order."""
-        return [WorkflowJob(job, job_id) for job_id, job in zip(self.job_ids, self.jobs, strict=True)]
-
-    def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
-        """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
-        wrapped = {job.name: job for job in self.sequential_order()}
-        for job_id, job in wrapped.items():
-            consumer(job, [wrapped[source] for source in self.upstream_ids[job_id]])
-
-
-class Definition:
-    """A job graph as 1.x wrote it: ``{job: [downstream jobs, ...]}``, or a list of jobs run one after another.
-
-    It is validated by the ``Workflow`` it is given to, so errors name the workflow; used on its own, it is
-    validated when first used.
-    """
-
-    def __init__(self, jobs: Mapping[Any, Iterable[Any]] | Sequence[Any]) -> None:
-        self.source = jobs
-        self._graph: JobGraph | None = None
-
-    def graph(self) -> JobGraph:
-        """The validated graph."""
-        if self._graph is None:
-            self._graph = JobGraph(self.source)
-        return self._graph
-
-    def sequential_order(self) -> list[WorkflowJob]:
-        """1.x: the jobs, wrapped, in topological order."""
-        return self.graph().sequential_order()
-
-    def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
-        """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
-        self.graph().call_on_graph_nodes(consumer)
-
-
 # -- workflows ---------------------------------------------------------------------------------------
 
 
-class Workflow:
+class Workflow(LegacyWorkflow):
     """A named graph of jobs with a schedule; see the module docstring for what is validated."""
 
     def __init__(
@@ -502,11 +320,12 @@ class Workflow:
         """Extra keyword ``options`` are kept in ``self.options`` for plugins (e.g. DAG generators)."""
         self.workflow_id = check_workflow_id(workflow_id)
         where = f"workflow {workflow_id!r}"
-        self.definition = definition if isinstance(definition, Definition) else Definition(definition)
-        self.graph = JobGraph(self.definition.source, where)
+        self.definition = definition
+        self.graph = definition.graph if isinstance(definition, Definition) else JobGraph(definition, where)
         for job in self.graph.jobs:
             job_settings(job, where)
-        self.schedule_interval = check_schedule_interval(schedule_interval, workflow_id)
+        schedules.parse(schedule_interval, workflow_id)
+        self.schedule_interval = schedule_interval
         if not callable(start_time_factory):
             raise InvalidWorkflowError(f"{where}: start_time_factory must be callable, got {start_time_factory!r}")
         self.start_time_factory = start_time_factory
@@ -566,7 +385,7 @@ class Workflow:
         if job is None:
             close = difflib.get_close_matches(str(job_id), self.job_ids, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"jobs: {', '.join(self.job_ids)}"
-            raise BigflowError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
+            raise UnknownNameError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
         return job
 
     def run(self, runtime: str | date | datetime | None = None, *, env: str | None = None,
@@ -585,11 +404,3 @@ class Workflow:
         from bigflow.executor import run_workflow
 
         return run_workflow(self, runtime=runtime, env=env, config=config, only_job=job_id).raise_for_failure()
-
-    def build_sequential_order(self) -> list[WorkflowJob]:
-        """1.x: the jobs, wrapped, in topological order."""
-        return self.graph.sequential_order()
-
-    def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
-        """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
-        self.graph.call_on_graph_nodes(consumer)
