@@ -233,4 +233,4 @@ def test_a_broken_renderer_plugin_is_reported_and_the_others_still_work(tmp_path
     assert len(build(project, "dev").of_kind("dag")) == 2
     err = capsys.readouterr().err
     assert "plugin 'bigflow-broken' failed in register_dag_renderers: RuntimeError: cannot register" in err
-    assert "plugin 'bigflow-typo' implements unknown bigflow-airflow hook 'register_dag_renderer'; ignored" in err
+    assert "plugin 'bigflow-typo' failed: PluginError: implements unknown hook 'register_dag_renderer'" in err

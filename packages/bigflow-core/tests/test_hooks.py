@@ -187,14 +187,115 @@ def test_hook_on_job_error(recorder, bigflow_host):
     assert recorder.calls == [("on_job_error", "bad")]
 
 
-def test_failing_lifecycle_hook_is_isolated(bigflow_register, bigflow_host, recorder, capsys):
+def test_failing_lifecycle_hook_is_reported_and_keeps_the_plugin(bigflow_register, bigflow_host, recorder, capsys):
     class Exploding:
         @hookimpl
         def before_job(self, job, context):
             raise RuntimeError("observer exploded")
 
+        @hookimpl
+        def register_job_types(self, register):
+            register("exploding", object)
+
     bigflow_register(Exploding(), name="exploding")
     bigflow_host.notify("before_job", job="job-1", context=None)
     assert recorder.calls == [("before_job", "job-1")]
-    assert bigflow_host.plugin("exploding").status_text == "failed: RuntimeError: observer exploded"
-    assert "plugin 'exploding' failed: RuntimeError: observer exploded" in capsys.readouterr().err
+    plugin = bigflow_host.plugin("exploding")
+    assert plugin.status == "ok" and plugin.hook_errors == ["before_job: RuntimeError: observer exploded"]
+    assert bigflow_host.contribution("job_type", "exploding") is object  # its contributions stay
+    assert "plugin 'exploding' failed in before_job: RuntimeError: observer exploded" in capsys.readouterr().err
+
+
+def test_pluggy_calls_the_hooks_so_tryfirst_trylast_and_wrappers_work(bigflow_register, bigflow_host):
+    order = []
+
+    class Early:
+        @hookimpl(tryfirst=True)
+        def before_job(self, job, context):
+            order.append("tryfirst")
+
+    class Late:
+        @hookimpl(trylast=True)
+        def before_job(self, job, context):
+            order.append("trylast")
+
+    class Plain:
+        @hookimpl
+        def before_job(self, job, context):
+            order.append("plain")
+            raise RuntimeError("isolated")  # the others still run, the wrapper sees a normal result
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def before_job(self, job, context):
+            order.append("wrapper before")
+            result = yield
+            order.append("wrapper after")
+            return result
+
+    for plugin, name in ((Late(), "late"), (Early(), "early"), (Plain(), "plain"), (Wrapper(), "wrapper")):
+        bigflow_register(plugin, name=name)
+    bigflow_host.notify("before_job", job="job-1", context=None)
+    assert order == ["wrapper before", "tryfirst", "plain", "trylast", "wrapper after"]
+
+
+def test_failure_records_are_thread_safe(bigflow_register, bigflow_host, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    class Exploding:
+        @hookimpl
+        def after_job(self, job, context, result):
+            raise RuntimeError(f"job {job}")
+
+    bigflow_register(Exploding(), name="exploding")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: bigflow_host.notify("after_job", job=n, context=None, result=None), range(200)))
+    errors = bigflow_host.plugin("exploding").hook_errors
+    assert sorted(errors) == sorted(f"after_job: RuntimeError: job {n}" for n in range(200))
+
+
+def test_hook_register_hookspecs(bigflow_register, bigflow_host):
+    from bigflow.api import collect, hook, hookspec
+
+    class Specs:
+        @hookspec
+        def register_widgets(self, register):
+            """Contribute widgets."""
+
+        @hookspec(firstresult=True)
+        def pick_colour(self, widget):
+            """The first plugin's answer wins."""
+
+    class Host:
+        @hookimpl
+        def register_hookspecs(self, register):
+            register(Specs)
+
+    class User:  # implements hooks another plugin adds, with the usual marker
+        @hookimpl
+        def register_widgets(self, register):
+            register("knob", "a knob")
+
+        @hookimpl
+        def pick_colour(self, widget):
+            return "red"
+
+    bigflow_register(User(), name="user")  # registered before the specs exist: checked once plugins load
+    bigflow_register(Host(), name="host")
+    assert {name: (c.obj, c.plugin) for name, c in collect("register_widgets", "widget").items()} == {
+        "knob": ("a knob", "user")
+    }
+    assert hook().pick_colour(widget="knob") == "red"
+    assert bigflow_host.plugin("user").status == "ok"
+
+
+def test_a_hook_nobody_specifies_fails_only_that_plugin(bigflow_register, bigflow_host, capsys):
+    class Typo:
+        @hookimpl
+        def register_widget(self, register):
+            register("knob", "a knob")
+
+    bigflow_register(Typo(), name="typo")
+    bigflow_host.load()
+    assert bigflow_host.plugin("typo").status_text == "failed: PluginError: implements unknown hook 'register_widget'"
+    assert "plugin 'typo' failed: PluginError: implements unknown hook" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def jobs(env: str | None, everything: bool, as_json: bool) -> None:
         "workflow": job.labels.get("workflow_id", ""), "url": api.console_url(job.id),
     } for job in found]
     if as_json:
-        from bigflow.cli.output import print_json
+        from bigflow.api import print_json
 
         print_json(rows)
         return
@@ -44,7 +44,7 @@ def jobs(env: str | None, everything: bool, as_json: bool) -> None:
         click.echo(f"no {'' if everything else 'running '}Dataflow jobs of {project.name} in "
                    f"{api.project}/{api.region}")
         return
-    from bigflow.cli.output import print_table
+    from bigflow.api import print_table
 
     columns = ("name", "id", "type", "state", "created", "workflow")
     print_table(f"Dataflow jobs in {api.project}/{api.region} (environment {config.env})",

@@ -114,9 +114,9 @@ def bigflow_cli(_bigflow_test_host: _HostFactory) -> Callable[..., CliResult]:
         out, err = io.StringIO(), io.StringIO()
         with _environment(env or {}), redirect_stdout(out), redirect_stderr(err):
             _bigflow_test_host.fresh()
-            from bigflow.plugins import manager
+            from bigflow.output import reset_warnings
 
-            manager.reset_warnings()
+            reset_warnings()
             code = run_cli(list(args))
         return CliResult(code, out.getvalue(), err.getvalue())
 

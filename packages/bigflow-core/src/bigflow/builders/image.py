@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from bigflow.artifacts import Artifact, Manifest, Plan, file_digest
-from bigflow.builders import run_tool, say, uv_binary
+from bigflow.builders import run_tool, uv_binary
 from bigflow.errors import BigflowError
+from bigflow.output import say
 from bigflow.scaffold import TEMPLATES
 
 DEFAULT_DOCKERFILE = TEMPLATES / "project" / "Dockerfile"

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bigflow.artifacts import Artifact
-from bigflow.builders import run_streamed, run_tool, say, uv_binary
+from bigflow.builders import run_streamed, run_tool, uv_binary
 from bigflow.errors import BigflowError
+from bigflow.output import say
 
 JUNIT = Path("build") / "test-results" / "junit.xml"
 DIST = Path("dist")

@@ -27,8 +27,9 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from bigflow.artifacts import Artifact
-from bigflow.builders import run_tool, say, uv_binary
+from bigflow.builders import run_tool, uv_binary
 from bigflow.errors import BigflowError
+from bigflow.output import say
 
 INPUTS = ("requirements.in", "resources/requirements.in")
 HASH_PREFIX = "# bigflow-source-hash: "

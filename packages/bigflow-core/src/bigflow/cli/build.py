@@ -39,7 +39,7 @@ def _selected(kind: str, names: tuple[str, ...], first: tuple[str, ...]) -> list
 
 
 def _warn(message: str) -> None:
-    from bigflow.plugins.manager import warn
+    from bigflow.output import warn
 
     warn(message)
 
@@ -96,8 +96,9 @@ def build(names: tuple[str, ...], env: str | None, skip_tests: bool, base_image:
     What was built is recorded in build/manifest.json, which 'bigflow deploy' reads.
     """
     from bigflow.artifacts import Manifest
-    from bigflow.builders import CORE_ORDER, say
+    from bigflow.builders import CORE_ORDER
     from bigflow.builders.requirements import check_stale
+    from bigflow.output import say
     from bigflow.versioning import project_version
 
     project = _project()
@@ -126,11 +127,11 @@ def build(names: tuple[str, ...], env: str | None, skip_tests: bool, base_image:
     if as_json:
         from dataclasses import asdict
 
-        from bigflow.cli.output import print_json
+        from bigflow.output import print_json
 
         print_json(asdict(manifest))
         return
-    from bigflow.cli.output import print_table
+    from bigflow.output import print_table
 
     rows = [(a.kind, a.name, a.path or "", (a.digest or "")[:19]) for a in manifest.artifacts]
     print_table(f"{project.name} {version}: build/manifest.json", ("Kind", "Name", "Path", "Digest"), rows)
@@ -181,7 +182,7 @@ def _report(plans: list[Any], as_json: bool) -> None:
     if as_json:
         from dataclasses import asdict
 
-        from bigflow.cli.output import print_json
+        from bigflow.output import print_json
 
         print_json([asdict(p) for p in plans])
         return
@@ -214,7 +215,7 @@ def plan(names: tuple[str, ...], env: str | None, latest: bool, as_json: bool) -
 @_json
 def deploy(names: tuple[str, ...], env: str | None, latest: bool, as_json: bool) -> None:
     """Deploy what build/manifest.json records: to every deploy target, or the TARGETs given (image, ...)."""
-    from bigflow.builders import say
+    from bigflow.output import say
 
     project, manifest, env_name, targets = _deploy_setup(names, env)
     options = {"latest": latest}

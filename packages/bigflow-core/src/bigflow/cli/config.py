@@ -15,8 +15,8 @@ def config() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def show(env: str | None, as_json: bool) -> None:
     """Print every configuration value of ENV and where it came from (secrets masked)."""
-    from bigflow.cli.output import print_json, print_table
     from bigflow.environment import environments, resolve
+    from bigflow.output import print_json, print_table
     from bigflow.project import require_project
 
     project = require_project()

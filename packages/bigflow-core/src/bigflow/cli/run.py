@@ -97,7 +97,7 @@ class _PluginHooks:
 
 
 def _print_report(report) -> None:
-    from bigflow.cli.output import print_table
+    from bigflow.output import print_table
 
     rows = [(r.job_id, r.state, str(r.attempts), f"{r.duration:.2f}s") for r in report.results]
     title = f"{report.workflow_id} run {report.run_id} ({report.runtime:%Y-%m-%d %H:%M:%S}, env {report.env})"

@@ -14,7 +14,7 @@ def workflows() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def list_workflows(as_json: bool) -> None:
     """Every workflow of the project: id, schedule and jobs (imports every module of the project)."""
-    from bigflow.cli.output import print_json, print_table
+    from bigflow.output import print_json, print_table
     from bigflow.project import require_project
 
     project = require_project()

@@ -13,13 +13,12 @@ removing one is a major bump.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     Register = Callable[[str, Any], None]
 
 hookspec = pluggy.HookspecMarker("bigflow")
@@ -97,6 +96,24 @@ def register_starters(register: Register) -> None:
         the optional ``starter.environment_settings(context)`` returns ``{env: {key: value}}`` for the
         environment tables, and the optional ``starter.extras`` names extras of the plugin's distribution the
         project depends on (e.g. ``("emulator",)``).
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# Extension hooks: plugins extend the host itself.
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def register_hookspecs(register: Callable[[Any], None]) -> None:
+    """Add hook specifications to bigflow's one plugin host (pytest's ``pytest_addhooks`` is the model).
+
+    Called once, when plugins are loaded, after every plugin's hook modules are registered (and at once for a
+    plugin registered later); so any plugin may implement the hooks another plugin adds, with the usual
+    ``@hookimpl`` marker. A plugin calls its own hooks with ``bigflow.api.hook().NAME(...)``.
+
+    :param register: ``register(module_or_class)``: every function in it marked with
+        ``bigflow.api.hookspec`` becomes a hook (``pluggy.PluginManager.add_hookspecs``).
     """
 
 
