@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bigflow.errors import BigflowError
+
 BIGFLOW = str(Path(sys.executable).parent / "bigflow")
 PROJECTS = Path(__file__).parent / "projects"
 
@@ -221,3 +223,71 @@ def test_workflows_list_names_a_broken_module(bf1):
     (bf1 / "bf1_project" / "broken.py").write_text("import bigflow\n\nraise ValueError('oops')\n")
     line = one_line_error(bigflow(bf1, "workflows", "list"))
     assert line.endswith("broken.py, line 3: ValueError: oops"), line
+
+
+SECRET_JOBS = JOBS + textwrap.dedent("""
+    import logging
+
+    def leak(context):
+        token, password = context.config["api_token"], context.config["db_password"]
+        logging.getLogger("proj").warning("token=%s password=%s", token, password)
+        raise ConnectionError(f"login refused for password {password} (token {token})")
+
+    wf = bigflow.Workflow("wf", [PythonJob("j", leak, retry_count=0)])
+""")
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_secret_settings_from_any_source_are_masked_in_job_logs_and_the_error_line(tmp_path, log_format):
+    root = write_project(tmp_path, a=SECRET_JOBS)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        'bucket = "local-bucket"', 'bucket = "local-bucket"\napi_token = "tok-from-pyproject"\ndb_password = "x"'))
+    secret = {"bf_db_password": "pw-from-environment"}
+    result = bigflow(root, "run", "-w", "wf", "--log-format", log_format, env=secret)
+    debug = bigflow(root, "--debug", "run", "-w", "wf", "--log-format", log_format, env=secret)
+    output = result.stdout + result.stderr + debug.stdout + debug.stderr
+    assert "tok-from-pyproject" not in output and "pw-from-environment" not in output, output
+    assert one_line_error(result) == ("Error: 1 of 1 job(s) of 'wf' did not succeed; first: j failed: "
+                                      "ConnectionError: login refused for password *** (token ***)")
+    assert "token=*** password=***" in result.stderr  # the job's own log record
+    assert "Traceback" in debug.stderr  # with --debug, the job's traceback is logged, masked too
+    assert "ConnectionError: login refused for password *** (token ***)" in debug.stderr.split("Traceback")[1]
+
+
+def test_log_format_auto_is_text_on_a_terminal_and_json_only_in_a_pod_or_when_asked(monkeypatch, tmp_path):
+    from bigflow.log import choose_format, wants_color
+
+    main, secondary = os.openpty()
+    terminal, piped = open(secondary, "w"), open(tmp_path / "stderr", "w")  # noqa: SIM115 - closed below
+    try:
+        for variable in ("KUBERNETES_SERVICE_HOST", "BIGFLOW_LOG_FORMAT"):
+            monkeypatch.delenv(variable, raising=False)
+        assert choose_format("auto", piped) == "text"  # /.dockerenv or not: no longer a reason for JSON
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+        assert (choose_format("auto", piped), choose_format("auto", terminal)) == ("json", "text")
+        monkeypatch.setenv("BIGFLOW_LOG_FORMAT", "text")
+        assert choose_format("auto", piped) == "text"
+        monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
+        monkeypatch.setenv("BIGFLOW_LOG_FORMAT", "json")
+        assert (choose_format("auto", piped), choose_format("auto", terminal)) == ("json", "text")
+        assert choose_format("json", terminal) == "json"  # asked for explicitly
+        monkeypatch.setenv("BIGFLOW_LOG_FORMAT", "yaml")
+        with pytest.raises(BigflowError, match="^BIGFLOW_LOG_FORMAT='yaml' is not a log format; use one of"):
+            choose_format("auto", piped)
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        assert (wants_color(terminal), wants_color(piped)) == (True, False)
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert not wants_color(terminal)
+    finally:
+        terminal.close(), piped.close(), os.close(main)
+
+
+def test_levels_are_coloured_when_asked():
+    import logging
+
+    from bigflow.log import TextFormatter
+
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "broken", None, None)
+    assert "\033[31mERROR  \033[0m broken" in TextFormatter(color=True).format(record)
+    assert "ERROR   broken" in TextFormatter(color=False).format(record)

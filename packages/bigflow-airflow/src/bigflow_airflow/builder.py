@@ -8,8 +8,10 @@ build as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,10 +74,10 @@ def default_start_time(root: Path) -> datetime:
 
 def resolve_environment(project: Any, env: str | None) -> tuple[str, Mapping[str, Any]]:
     """The chosen environment's name and resolved configuration values."""
-    from bigflow.environment import resolve
+    from bigflow import environment
 
-    config = resolve(project, env)
-    return config.env, config.values
+    config = environment.get(project, env)
+    return config.name, config
 
 
 def render_dags(project: Any, env: str | None = None, *, renderer_name: str | None = None,
@@ -124,19 +126,43 @@ def write_dags(directory: Path, rendered: list[RenderedDag], *, partial: bool = 
     Only files whose bytes differ are written, each to a temporary name first and then renamed over the old
     one, so an interrupted build never leaves half a file; stale files are removed last.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    present = {entry.name for entry in os.scandir(directory) if entry.name.endswith(".py")}
-    for dag in rendered:
-        target = directory / dag.file_name
-        data = dag.text.encode()
-        if dag.file_name in present and target.read_bytes() == data:
-            continue
-        staging = directory / f".{dag.file_name}.{os.getpid()}.tmp"
-        staging.write_bytes(data)
-        staging.replace(target)
-    if not partial:
-        for name in present - {dag.file_name for dag in rendered}:
-            (directory / name).unlink()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        present = {entry.name for entry in os.scandir(directory) if entry.name.endswith(".py")}
+        for dag in rendered:
+            target = directory / dag.file_name
+            data = dag.text.encode()
+            if dag.file_name in present and target.read_bytes() == data:
+                continue
+            write_replacing(target, data)
+        if not partial:
+            for name in present - {dag.file_name for dag in rendered}:
+                (directory / name).unlink()
+    except OSError as error:
+        raise BigflowError(f"cannot write the DAG files to {shown(directory)}: {error.strerror or error}") from None
+
+
+def shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is under it (``build/dags/dev``), else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def write_replacing(target: Path, data: bytes) -> None:
+    """Write ``target`` through a short temporary name in its directory (a 250-character DAG id still fits the
+    255-byte name limit), then rename it over the old file; the temporary file never outlives a failure."""
+    descriptor, staging = tempfile.mkstemp(dir=target.parent, prefix=".bf-", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            os.fchmod(file.fileno(), 0o644)  # mkstemp's 0600 would hide the DAG from other users' Airflow
+            file.write(data)
+        os.replace(staging, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staging)
+        raise
 
 
 def artifacts(root: Path, directory: Path, rendered: list[RenderedDag], *, partial: bool = False) -> list[Artifact]:

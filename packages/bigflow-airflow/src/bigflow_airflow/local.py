@@ -25,7 +25,7 @@ from typing import Any
 
 from bigflow.artifacts import Manifest, Plan
 from bigflow.errors import BigflowError
-from bigflow_airflow.builder import RenderedDag, render_dags, resolve_environment
+from bigflow_airflow.builder import RenderedDag, render_dags, resolve_environment, write_replacing
 
 INSTALL_HINT = ("install it in its own venv (python3 -m venv ~/airflow-venv && ~/airflow-venv/bin/pip install "
                 "'apache-airflow==2.10.5'), then set airflow_bin = \"~/airflow-venv/bin/airflow\" in the "
@@ -103,9 +103,7 @@ class LocalDeploy:
             target = self.folder / dag.file_name
             if str(target) in self.plan.unchanged:
                 continue
-            staging = target.with_name(f".{dag.file_name}.{os.getpid()}.tmp")  # Airflow never sees half a file
-            staging.write_text(dag.text)
-            staging.replace(target)
+            write_replacing(target, dag.text.encode())  # Airflow never sees half a file
             forget_bytecode(target)
         for stale in self.plan.remove:
             Path(stale).unlink(missing_ok=True)

@@ -78,13 +78,13 @@ class DataflowStreamingTarget:
     # -- deciding --------------------------------------------------------------------------------
 
     def _decide(self, project: Any, env: str) -> tuple[Plan, list[Decision], DataflowApi | None]:
-        from bigflow.environment import resolve
+        from bigflow import environment
         from bigflow.workflow import JobContext
         from bigflow_beam.runners import DATAFLOW, choose_runner
         from bigflow_beam.streaming import BeamStreamingJob
 
         plan = Plan(NAME)
-        config = resolve(project, env).values
+        config = environment.get(project, env)
         found = [(workflow, job) for workflow in project.finder.all() for job in workflow.jobs
                  if isinstance(job, BeamStreamingJob)]
         if not found:

@@ -122,7 +122,7 @@ def current_settings(env: str | None = None) -> Settings:
     project = find_project(Path.cwd())
     if project is None:
         return Settings.from_config({}, env)
-    from bigflow.environment import resolve
+    from bigflow import environment
 
-    resolved = resolve(project, env)
-    return Settings.from_config(resolved.values, resolved.env)
+    resolved = environment.get(project, env)
+    return Settings.from_config(resolved, resolved.name)

@@ -59,7 +59,7 @@ MASK = "***"
 SECRET_WORDS = ("secret", "password", "token", "key")
 _REFERENCE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TEMPLATE = re.compile(r"\{\{|\{[A-Za-z_][A-Za-z0-9_]*\}")
-_MIN_MASKED_LENGTH = 4  # shorter secret values are not masked inside log messages (too many false hits)
+MIN_MASKED_LENGTH = 4  # shorter secret values are not masked inside log messages (too many false hits)
 _known_secrets: set[str] = set()
 
 
@@ -90,7 +90,7 @@ class SecretStr(str):
 
     def __new__(cls, value: str) -> SecretStr:
         secret = super().__new__(cls, value)
-        if len(secret) >= _MIN_MASKED_LENGTH:
+        if len(secret) >= MIN_MASKED_LENGTH:
             _known_secrets.add(str.__str__(secret))
         return secret
 

@@ -24,3 +24,7 @@ class PluginError(BigflowError):
     """A plugin is missing, broken, incompatible or conflicts with another one (exit code 3)."""
 
     exit_code = 3
+
+
+class ConfigError(BigflowError, ValueError):
+    """A configuration value is missing, unknown or of the wrong type (a ``ValueError``, as in BigFlow 1.x)."""

@@ -37,6 +37,7 @@ from bigflow.errors import BigflowError
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
+    from bigflow.environment import Environment
     from bigflow.executor import RunReport
 
 DEFAULT_RETRY_COUNT = 3
@@ -86,6 +87,7 @@ class JobContext(NamedTuple):
     env: str | None
     config: Mapping[str, Any] = MappingProxyType({})
     run_id: str = ""
+    environment: Environment | None = None  # the resolved environment (typed getters, sources, mask)
 
     @classmethod
     def make(
@@ -103,9 +105,11 @@ class JobContext(NamedTuple):
 
         ``runtime_str`` is ``runtime`` formatted ``%Y-%m-%d %H:%M:%S``, or a str ``runtime`` as written (1.x).
 
-        A ``Config`` given as ``config`` is resolved for ``env`` (or its own choice of environment).
+        A ``Config`` given as ``config`` is resolved for ``env`` (or its own choice of environment); an
+        ``Environment`` becomes ``context.environment`` and, as a plain mapping, ``context.config``.
         """
         from bigflow.configuration import Config, current_env
+        from bigflow.environment import Environment
 
         if isinstance(runtime, str):
             warnings.warn("a str runtime is deprecated, pass a datetime", DeprecationWarning, stacklevel=2)
@@ -117,6 +121,7 @@ class JobContext(NamedTuple):
             runtime = datetime(runtime.year, runtime.month, runtime.day)
         if workflow is not None and workflow_id is not None and workflow.workflow_id != workflow_id:
             raise BigflowError(f"workflow_id {workflow_id!r} does not match workflow {workflow.workflow_id!r}")
+        environment = config if isinstance(config, Environment) else None
         if isinstance(config, Config):
             config = config.resolve(env)
         config = MappingProxyType(dict(config or {}))
@@ -128,6 +133,7 @@ class JobContext(NamedTuple):
             env=env or config.get("env") or current_env(),
             config=config,
             run_id=run_id or new_run_id(),
+            environment=environment,
         )
 
 

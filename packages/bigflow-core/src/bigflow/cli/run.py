@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from bigflow.errors import UsageError
+from bigflow.errors import BigflowError, UsageError
 
 RUNTIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 
@@ -48,15 +48,14 @@ def split_job(text: str) -> tuple[str, str]:
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many independent jobs may run at once.")
 @click.option("--log-format", type=click.Choice(["auto", "text", "json"]), default="auto", show_default=True,
-              help="'auto' is JSON inside a container, text elsewhere.")
+              help="'auto': text on a terminal; JSON when piped in a Kubernetes pod or with BIGFLOW_LOG_FORMAT=json.")
 @click.option("--retries/--no-retries", default=True, show_default=True,
               help="Retry failed jobs as their retry_count says; --no-retries when Airflow retries instead.")
 @click.option("--project-package", hidden=True, help="Accepted for BigFlow 1.x compatibility; ignored.")
 def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: str | None, jobs: int,
         log_format: str, retries: bool, project_package: str | None) -> None:
     """Run a workflow (--workflow) or one job (--job) locally."""
-    from bigflow import log
-    from bigflow.environment import resolve
+    from bigflow import environment, log
     from bigflow.executor import run_workflow
     from bigflow.plugins.requirements import check_required
     from bigflow.project import require_project
@@ -70,18 +69,19 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     when = parse_runtime(runtime)
     project = require_project()
     check_required(project)
-    config = resolve(project, env)
+    config = environment.get(project, env)
     debug = bool(click.get_current_context().find_root().params.get("debug"))
-    log.configure(log_format, logging.DEBUG if debug else logging.INFO)
+    log.configure(log_format, logging.DEBUG if debug else logging.INFO, mask=config.mask)
     with config.activated():
         workflow = project.finder.find(workflow_id)
         if only_job is not None:
             workflow.find_job(only_job)  # a one-line error naming the nearest job id
-        report = run_workflow(workflow, runtime=when, env=config.env, config=config.values, jobs=jobs,
+        report = run_workflow(workflow, runtime=when, env=config.name, config=config, jobs=jobs,
                               only_job=only_job, hooks=_PluginHooks(), retries=retries)
     _print_report(report)
     if not report.ok:
-        raise report.failure()
+        failure = report.failure()
+        raise BigflowError(log.mask(str(failure)), exit_code=failure.exit_code)
 
 
 class _PluginHooks:
