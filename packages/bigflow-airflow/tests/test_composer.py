@@ -13,6 +13,7 @@ from airflow_projects import JOBS, build, make_project
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from bigflow.api import environment
 from bigflow.errors import BigflowError
 from bigflow_airflow.bucket import LOCK_NAME
 from bigflow_airflow.composer import ComposerTarget
@@ -68,14 +69,14 @@ def local_files(project, manifest) -> dict[str, bytes]:
 
 def test_first_deploy_uploads_every_dag_and_plan_changes_nothing(project, bucket):
     manifest = build(project, "dev")
-    plan = ComposerTarget().plan(project, manifest, "dev")
+    plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     uri = f"gs://{bucket.name}/dags/shop/"
     assert plan.add == [f"{uri}orders.py", f"{uri}stock.py", f"{uri}users.py"]
     assert (plan.change, plan.remove) == ([], [])
     assert any("in the registry (sha256:" in note for note in plan.notes)
     assert objects(bucket) == {}  # plan deployed nothing
 
-    done = ComposerTarget().deploy(project, manifest, "dev")
+    done = ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert done.add == plan.add
     assert dag_files(bucket) == local_files(project, manifest)
     assert set(objects(bucket)) == set(local_files(project, manifest))  # and the lock is gone
@@ -83,22 +84,22 @@ def test_first_deploy_uploads_every_dag_and_plan_changes_nothing(project, bucket
 
 def test_unchanged_redeploy_uploads_nothing(project, bucket):
     manifest = build(project, "dev")
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     before = objects(bucket)
-    again = ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    again = ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
     assert (again.add, again.change, again.remove) == ([], [], [])
     assert len(again.unchanged) == 3
     assert objects(bucket) == before  # same generations: nothing was rewritten
 
 
 def test_a_changed_workflow_uploads_only_its_file(project, bucket):
-    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
     before = objects(bucket)
     (project.root / project.package / "orders.py").write_text(workflow("orders", retries=7))
     manifest = build(project, "dev")
-    plan = ComposerTarget().plan(project, manifest, "dev")
+    plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     assert plan.change == [f"gs://{bucket.name}/dags/shop/orders.py"] and not plan.add and not plan.remove
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     after = objects(bucket)
     assert after["dags/shop/orders.py"][0] != before["dags/shop/orders.py"][0]
     assert {n: v for n, v in after.items() if n != "dags/shop/orders.py"} == \
@@ -112,12 +113,12 @@ def test_a_removed_workflow_is_deleted_and_other_projects_are_untouched(project,
     for name, content in others.items():
         bucket.blob(name).upload_from_string(content)
     before = {n: v for n, v in objects(bucket).items() if n in others}
-    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
     (project.root / project.package / "stock.py").unlink()
     manifest = build(project, "dev", version="2.0.0")
-    plan = ComposerTarget().plan(project, manifest, "dev")
+    plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     assert plan.remove == [f"gs://{bucket.name}/dags/shop/stock.py"]
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     after = objects(bucket)
     assert "dags/shop/stock.py" not in after
     assert dag_files(bucket) == local_files(project, manifest)
@@ -126,7 +127,7 @@ def test_a_removed_workflow_is_deleted_and_other_projects_are_untouched(project,
 
 def test_a_failure_mid_upload_leaves_the_previous_set_complete(project, bucket, monkeypatch):
     first = build(project, "dev")
-    ComposerTarget().deploy(project, first, "dev")
+    ComposerTarget().deploy(project, first, environment("dev", project), {})
     old = dag_files(bucket)
     for name in ("orders", "users"):
         (project.root / project.package / f"{name}.py").write_text(workflow(name, retries=9))
@@ -145,7 +146,7 @@ def test_a_failure_mid_upload_leaves_the_previous_set_complete(project, bucket, 
 
     monkeypatch.setattr(storage.Blob, "upload_from_string", flaky_upload)
     with pytest.raises(BigflowError, match="unreachable while uploading"):
-        ComposerTarget().deploy(project, second, "dev")
+        ComposerTarget().deploy(project, second, environment("dev", project), {})
     after = dag_files(bucket)
     assert set(old) <= set(after)  # nothing removed: stock.py is still there
     for name, content in after.items():
@@ -153,7 +154,7 @@ def test_a_failure_mid_upload_leaves_the_previous_set_complete(project, bucket, 
     assert f"dags/shop/{LOCK_NAME}" not in objects(bucket)  # the lock was released
 
     monkeypatch.setattr(storage.Blob, "upload_from_string", real_upload)
-    ComposerTarget().deploy(project, second, "dev")  # deploying again finishes the job
+    ComposerTarget().deploy(project, second, environment("dev", project), {})  # deploying again finishes the job
     assert dag_files(bucket) == new
 
 
@@ -182,7 +183,7 @@ def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, 
 
     def deploy_first():
         try:
-            ComposerTarget().deploy(project, first, "dev")
+            ComposerTarget().deploy(project, first, environment("dev", project), {})
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
 
@@ -190,14 +191,14 @@ def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, 
     thread.start()
     assert uploading.wait(30)  # deploy 1 holds the lock and is uploading
     with pytest.raises(BigflowError, match=r"another deploy of this project is running \(.*version 1.0.0"):
-        ComposerTarget().deploy(other, second, "dev")
+        ComposerTarget().deploy(other, second, environment("dev", other), {})
     proceed.set()
     thread.join(30)
     assert not errors
     assert dag_files(bucket) == local_files(project, first)  # deploy 2 changed nothing
 
     monkeypatch.setattr(storage.Blob, "upload_from_string", real_upload)
-    ComposerTarget().deploy(other, second, "dev")
+    ComposerTarget().deploy(other, second, environment("dev", other), {})
     assert dag_files(bucket) == local_files(other, second)
 
 
@@ -205,7 +206,7 @@ def test_a_stale_lock_of_a_crashed_deploy_is_taken_over(project, bucket):
     started = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
     bucket.blob(f"dags/shop/{LOCK_NAME}").upload_from_string(json.dumps({"by": "ci@gone", "started": started}))
     manifest = build(project, "dev")
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert dag_files(bucket) == local_files(project, manifest)
     assert f"dags/shop/{LOCK_NAME}" not in objects(bucket)
 
@@ -213,7 +214,7 @@ def test_a_stale_lock_of_a_crashed_deploy_is_taken_over(project, bucket):
 def test_a_file_changed_by_someone_else_during_the_deploy_is_not_overwritten(project, bucket, monkeypatch):
     from bigflow_airflow.bucket import BucketSync
 
-    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
     (project.root / project.package / "users.py").write_text(workflow("users", retries=6))
     (project.root / project.package / "stock.py").unlink()
     manifest = build(project, "dev", version="2.0.0")
@@ -226,7 +227,7 @@ def test_a_file_changed_by_someone_else_during_the_deploy_is_not_overwritten(pro
 
     monkeypatch.setattr(BucketSync, "list", list_then_someone_writes)
     with pytest.raises(BigflowError, match=r"dags/shop/users.py was changed by someone else during this deploy"):
-        ComposerTarget().deploy(project, manifest, "dev")
+        ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     after = dag_files(bucket)
     assert after["dags/shop/users.py"] == b"# a hotfix uploaded by hand"
     assert "dags/shop/stock.py" in after  # nothing removed after a failed upload
@@ -235,9 +236,9 @@ def test_a_file_changed_by_someone_else_during_the_deploy_is_not_overwritten(pro
 def test_a_missing_image_stops_the_deploy_before_any_upload(project, bucket):
     manifest = build(project, "dev", version="3.0.0")  # never pushed
     with pytest.raises(BigflowError, match=r"image .*/image:3.0.0 is not in its registry; push it first"):
-        ComposerTarget().deploy(project, manifest, "dev")
+        ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert objects(bucket) == {}
-    plan = ComposerTarget().plan(project, manifest, "dev")
+    plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     assert any("NOT in the registry" in note for note in plan.notes)
 
 
@@ -262,7 +263,7 @@ def test_bad_bucket_settings_are_one_line_errors(project, bucket, change, messag
     pyproject.write_text(text + "\n")
     for action in (ComposerTarget().plan, ComposerTarget().deploy):
         with pytest.raises(BigflowError, match=message) as error:
-            action(fresh(project), manifest, "dev")
+            action(fresh(project), manifest, environment("dev", fresh(project)), {})
         assert "\n" not in str(error.value)
     assert objects(bucket) == {}
 
@@ -271,20 +272,20 @@ def test_dags_built_for_another_environment_or_edited_after_the_build_are_refuse
     manifest = build(project, "prod")
     with pytest.raises(BigflowError, match=r"built for environment prod, not 'dev'; run 'bigflow build dags "
                                            r"--config dev'"):
-        ComposerTarget().deploy(project, manifest, "dev")
+        ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     (project.root / manifest.of_kind("dag")[0].path).write_text("# edited by hand\n")
     with pytest.raises(BigflowError, match=r"changed since it was built"):
-        ComposerTarget().deploy(project, manifest, "prod")
+        ComposerTarget().deploy(project, manifest, environment("prod", project), {})
     manifest.artifacts = []
     with pytest.raises(BigflowError, match=r"the build manifest has no DAG files"):
-        ComposerTarget().plan(project, manifest, "prod")
+        ComposerTarget().plan(project, manifest, environment("prod", project), {})
     assert objects(bucket) == {}
 
 
 def test_a_stale_file_deleted_by_someone_else_meanwhile_is_fine(project, bucket, monkeypatch):
     from bigflow_airflow.bucket import BucketSync
 
-    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
     (project.root / project.package / "stock.py").unlink()
     manifest = build(project, "dev", version="2.0.0")
     real_list = BucketSync.list
@@ -295,6 +296,6 @@ def test_a_stale_file_deleted_by_someone_else_meanwhile_is_fine(project, bucket,
         return listed
 
     monkeypatch.setattr(BucketSync, "list", list_then_someone_deletes)
-    done = ComposerTarget().deploy(project, manifest, "dev")
+    done = ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert done.remove == [f"gs://{bucket.name}/dags/shop/stock.py"]
     assert dag_files(bucket) == local_files(project, manifest)

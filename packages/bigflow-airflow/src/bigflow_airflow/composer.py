@@ -16,8 +16,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from bigflow.artifacts import Manifest, Plan
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError, Environment, Manifest, Plan
 from bigflow_airflow.bucket import BucketSync, SyncPlan
 
 DEFAULT_LOCK_TIMEOUT_SEC = 900
@@ -117,11 +116,13 @@ class ComposerTarget:
         sync = BucketSync(storage_client(values), name, f"dags/{project.name}/", timeout=timeout)
         return sync, files, images, values
 
-    def plan(self, project: Any, manifest: Manifest, env: str) -> Plan:
+    options = ()
+
+    def plan(self, project: Any, manifest: Manifest, env: Environment, options: Mapping[str, Any]) -> Plan:
         """What a deploy would change in the bucket; deploys nothing."""
         from bigflow_airflow.registry import image_digest
 
-        sync, files, images, _ = self._prepare(project, manifest, env)
+        sync, files, images, _ = self._prepare(project, manifest, env.name)
         sync.list()
         notes = []
         for image in images:
@@ -133,10 +134,11 @@ class ComposerTarget:
                 notes.append(f"image {image}: cannot check: {error}")
         return _plan(self.name, sync, sync.plan(files), notes)
 
-    def deploy(self, project: Any, manifest: Manifest, env: str) -> Plan:
+    def deploy(self, project: Any, manifest: Manifest, env: Environment, options: Mapping[str, Any]) -> Plan:
         """Check the images, then upload changed DAG files and remove stale ones, under the project's lock."""
         from bigflow_airflow.registry import require_image
 
+        env = env.name
         sync, files, images, values = self._prepare(project, manifest, env)
         notes = [f"image {image}: {require_image(image)}" for image in images]
         lock_timeout = _number(values, "deploy_lock_timeout_sec", DEFAULT_LOCK_TIMEOUT_SEC, env)

@@ -5,8 +5,16 @@ is added in a minor version and removed or changed only in the next major one, a
 for at least one minor version. Names are imported on first use, so ``from bigflow.api import hookimpl``
 costs no more than the plugin host itself.
 
-Contribution protocols (what ``register(name, obj)`` expects, per kind) and ``Option`` are in
-``bigflow.contracts``; see docs/plugin-reference.md for every hook and protocol.
+- the project and its environment: ``Project``, ``find_project()``, ``require_project()``, ``Environment``,
+  ``environment(name=None, project=None)``, ``Setting``;
+- builds and deploys: ``Artifact``, ``Manifest``, ``Plan``, ``Option``, and the contribution protocols
+  ``JobType``, ``ConfigSource``, ``ArtifactBuilder``, ``DeployTarget``, ``Starter`` (see ``bigflow.contracts``);
+- workflows: ``Workflow``, ``Job``, ``JobContext``;
+- errors: ``BigflowError``, ``UsageError``, ``PluginError``, ``ConfigError``;
+- output: ``say``, ``warn``, ``print_table``, ``print_json``, ``progress``, ``confirm``;
+- hooks: ``hookimpl``, ``hookspec``, ``hook()``, ``collect()``, ``job_type(name)``.
+
+docs/plugin-reference.md documents every hook and protocol.
 """
 
 from __future__ import annotations
@@ -16,32 +24,34 @@ from typing import TYPE_CHECKING, Any
 from bigflow.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from bigflow.environment import Environment
     from bigflow.plugins.manager import Contribution
+    from bigflow.project import Project
 
 _LAZY = {
-    "Artifact": "bigflow.artifacts",
-    "Manifest": "bigflow.artifacts",
-    "Plan": "bigflow.artifacts",
-    "BigflowError": "bigflow.errors",
-    "UsageError": "bigflow.errors",
-    "PluginError": "bigflow.errors",
-    "say": "bigflow.output",
-    "warn": "bigflow.output",
-    "print_table": "bigflow.output",
-    "print_json": "bigflow.output",
-    "progress": "bigflow.output",
-    "confirm": "bigflow.output",
-    "Project": "bigflow.project",
-    "find_project": "bigflow.project",
-    "require_project": "bigflow.project",
-    "Workflow": "bigflow.workflow",
-    "Job": "bigflow.workflow",
-    "JobContext": "bigflow.workflow",
-    "hookimpl": "bigflow.plugins",
+    **dict.fromkeys(("Artifact", "Manifest", "Plan"), "bigflow.artifacts"),
+    **dict.fromkeys(("ArtifactBuilder", "ConfigSource", "DeployTarget", "JobType", "Option", "Starter"),
+                    "bigflow.contracts"),
+    "Environment": "bigflow.environment",
+    **dict.fromkeys(("BigflowError", "ConfigError", "PluginError", "UsageError"), "bigflow.errors"),
+    **dict.fromkeys(("confirm", "print_json", "print_table", "progress", "say", "warn"), "bigflow.output"),
+    **dict.fromkeys(("hookimpl", "job_type"), "bigflow.plugins"),
     "hookspec": "bigflow.plugins.hookspecs",
+    **dict.fromkeys(("Project", "find_project", "require_project"), "bigflow.project"),
+    "Setting": "bigflow.settings",
+    **dict.fromkeys(("Job", "JobContext", "Workflow"), "bigflow.workflow"),
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+
+
+def environment(name: str | None = None, project: Project | None = None) -> Environment:
+    """The resolved environment ``name`` (default: the project's default one) of ``project`` (default: the
+    project around the working directory), resolved once per process and cached."""
+    from bigflow import environment as environments
+    from bigflow.project import require_project
+
+    return environments.get(project or require_project(), name)
 
 
 def hook() -> Any:
@@ -63,4 +73,4 @@ def collect(hook_name: str, label: str) -> dict[str, Contribution]:
     return plugins.host().collect(hook_name, label)
 
 
-__all__ = [*_LAZY, "collect", "hook"]
+__all__ = sorted([*_LAZY, "collect", "environment", "hook"])

@@ -20,6 +20,7 @@ import re
 import sys
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -227,7 +228,9 @@ def lock(project: Any, destination: Path | None = None) -> tuple[LockSpec, Lock]
 class RequirementsBuilder:
     """Artifact builder ``requirements``: the hashed lock file."""
 
-    def build(self, project: Any, options: dict[str, Any]) -> list[Artifact]:
+    options = ()
+
+    def build(self, project: Any, env: Any, options: Mapping[str, Any]) -> list[Artifact]:
         spec, result = lock(project)
         pinned = sum(1 for line in spec.lock.read_text().splitlines() if re.match(r"^[A-Za-z0-9].*==", line))
         local = f", {len(result.local)} from local directories ({', '.join(result.local)})" if result.local else ""

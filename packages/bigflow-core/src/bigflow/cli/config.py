@@ -34,7 +34,7 @@ def show(env: str | None, as_json: bool) -> None:
 @config.command("schema")
 def schema() -> None:
     """Print a JSON Schema of the [tool.bigflow] table of pyproject.toml (for editors and CI checks)."""
-    from bigflow.output import print_json
     from bigflow.environment import settings_registry
+    from bigflow.output import print_json
 
     print_json(settings_registry().json_schema())

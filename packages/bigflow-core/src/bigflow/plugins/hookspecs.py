@@ -70,8 +70,9 @@ def register_artifact_builders(register: Register) -> None:
 
     Called when ``bigflow build`` (or ``bigflow build NAME``) runs.
 
-    :param register: ``register(name, builder)``; ``builder.build(project, options)`` returns the artifacts it
-        produced, recorded in the build manifest.
+    :param register: ``register(name, builder)`` with a ``bigflow.api.ArtifactBuilder``: ``builder.options``
+        declares its command-line options (``bigflow.api.Option``), ``builder.build(project, env, options)``
+        returns the artifacts it produced (``list[Artifact | path]``), recorded in the build manifest.
     """
 
 
@@ -81,8 +82,9 @@ def register_deploy_targets(register: Register) -> None:
 
     Called when ``bigflow deploy`` or ``bigflow plan`` runs.
 
-    :param register: ``register(name, target)``; ``target.plan(project, manifest, env)`` describes the change,
-        ``target.deploy(project, manifest, env)`` performs it.
+    :param register: ``register(name, target)`` with a ``bigflow.api.DeployTarget``: ``target.options`` declares
+        its command-line options, ``target.plan(project, manifest, env, options) -> Plan`` describes the change,
+        ``target.deploy(project, manifest, env, options) -> Plan`` performs it.
     """
 
 

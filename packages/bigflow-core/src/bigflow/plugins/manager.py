@@ -44,6 +44,11 @@ IMPORT_TIMEOUT = 10.0
 _current_owner: ContextVar[str] = ContextVar("bigflow_plugin_owner", default="")
 
 
+def current_plugin() -> str:
+    """The distribution whose hook implementation is running (for a ``register`` callback to record it)."""
+    return _current_owner.get()
+
+
 def strict() -> bool:
     return os.environ.get("BIGFLOW_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -275,7 +280,7 @@ class PluginHost:
         plugin = self._discovered().get(owner)
         if plugin is None:  # registered directly (tests), not through an entry point or add_plugin
             raise error
-        if hook_name in CONTRIBUTION_HOOKS or hook_name == "register_hookspecs":
+        if hook_name in PLUGIN_WIDE_HOOKS:
             with self._lock:
                 self._fail(plugin, error, report=False)
             self._report(plugin)
@@ -419,8 +424,8 @@ class PluginHost:
         getattr(self.load().pm.hook, hook_name)(**kwargs)
 
 
-#: the contribution hooks (failing in one fails the plugin: what it registered may be half done)
-CONTRIBUTION_HOOKS = frozenset(kind.hook for kind in KINDS.values())
+#: hooks whose failure fails the plugin (what it registered may be half done): contributions, settings, specs
+PLUGIN_WIDE_HOOKS = frozenset({*(kind.hook for kind in KINDS.values()), "register_settings", "register_hookspecs"})
 
 
 _SIMPLE_CLAUSE = re.compile(r"^\s*(>=|<=|<|>|==|!=)\s*(\d+(?:\.\d+)*)\s*$")
