@@ -137,6 +137,17 @@ raise ValueError("no config for this environment")
 '''
 
 
+def test_one_workflow_builds_while_another_module_is_broken(tmp_path):
+    from bigflow.artifacts import Manifest
+
+    project = fresh(project_with(tmp_path, modules={"broken": IMPORT_ERROR}))
+    artifacts = DagsBuilder().build(project, {"env": "dev", "version": "1.0.0", "workflow": "etl",
+                                              "start_time": "2024-01-01"})
+    assert [a.name for a in Manifest(project.name, "1.0.0", artifacts).artifacts] == ["etl.py"]
+    with pytest.raises(BigflowError, match=r"cannot import .*/broken.py, line 3: ValueError"):
+        build(project, "dev")  # every DAG: a module that does not import is an error, not a missing DAG
+
+
 @pytest.mark.parametrize(("env", "modules", "message"), [
     ({}, {"late": BROKEN_SCHEDULE},
      r"workflow 'late': schedule_interval '0 25 \* \* \*' is not a valid cron expression: hour 25 is out of range "

@@ -77,7 +77,7 @@ def test_a_failing_job_fails_the_command_in_one_line(tmp_path):
 def test_unknown_workflow_names_the_nearest(tmp_path):
     project = local_project(tmp_path, "af_local_unknown", 2)
     done = airflow_test(project, "etll", tmp_path / "marks")
-    assert done.returncode == 1
+    assert done.returncode == 2  # an unknown name is a usage error
     assert done.stderr.strip().splitlines()[-1] == "Error: unknown workflow 'etll'; did you mean 'etl'?"
 
 

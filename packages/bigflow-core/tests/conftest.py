@@ -1,3 +1,4 @@
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from bigflow.plugins.discovery import PluginInfo
 from bigflow.plugins.manager import PluginHost
 
 FIXTURES = Path(__file__).parent / "fixture_plugins"
+sys.path.insert(0, str(Path(__file__).parent))  # shared helpers of test modules (tests use importlib mode)
 
 
 @pytest.fixture(autouse=True)

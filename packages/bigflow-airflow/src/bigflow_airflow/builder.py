@@ -104,11 +104,10 @@ def render_dags(project: Any, env: str | None = None, *, renderer_name: str | No
         start = parse_start_time(settings.start_time, f"dag_start_time of environment {env_name!r}")
     else:
         start = default_start(project.root)
-    workflows = project.finder.all()
-    if project.finder.errors:  # a module that does not import must not silently drop its DAGs from a deploy
-        raise next(iter(project.finder.errors.values()))
-    if only_workflow is not None:
+    if only_workflow is not None:  # imports only the module that defines it
         workflows = [project.finder.find(only_workflow)]
+    else:  # a module that does not import is an error: it must not silently drop its DAGs from a deploy
+        workflows = project.finder.all()
     rendered = []
     for workflow in workflows:
         spec = dag_spec(workflow, project=project.name, version=version, image=image, start_time=start,
