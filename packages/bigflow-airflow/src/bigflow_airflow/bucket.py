@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 LOCK_NAME = ".bigflow-deploy.lock"
 CONTENT_TYPE = "text/x-python"

@@ -61,7 +61,7 @@ def default_start_time(root: Path) -> datetime:
     """The commit time of HEAD (UTC): the same for every build of one commit, so the output is reproducible."""
     from datetime import UTC
 
-    from bigflow.versioning import git
+    from bigflow.api import git
 
     try:
         stamp = git(root, "log", "-1", "--format=%ct")
@@ -94,7 +94,7 @@ def render_dags(project: Any, env: str | None = None, *, renderer_name: str | No
     name = renderer_name or settings.operator
     chosen = renderer(name, env_name)
     if version is None:
-        from bigflow.versioning import project_version
+        from bigflow.api import project_version
 
         version = project_version(project.root)
     image = image_reference(settings, version) if getattr(chosen, "needs_image", True) else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 MAX_KEY = 250
 _KEY = re.compile(r"^[A-Za-z0-9_.-]+$")

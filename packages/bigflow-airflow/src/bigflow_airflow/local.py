@@ -68,7 +68,7 @@ def locate(values: Mapping[str, Any], env: str) -> LocalAirflow:
 
 def working_tree_version(root: Path) -> str:
     """The version for the DAG header: from git, else ``working tree`` (the jobs run it; git is not needed)."""
-    from bigflow.versioning import project_version
+    from bigflow.api import project_version
 
     try:
         return project_version(root)

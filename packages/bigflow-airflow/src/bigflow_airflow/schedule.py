@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 PRESETS = {
     "@hourly": "0 * * * *",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 DEFAULT_NAMESPACE = "composer-user-workloads"
 

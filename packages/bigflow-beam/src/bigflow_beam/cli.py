@@ -16,14 +16,13 @@ def beam() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
 def jobs(env: str | None, everything: bool, as_json: bool) -> None:
     """List the project's Dataflow jobs that are running (labelled with one of its workflows)."""
-    from bigflow import environment
-    from bigflow.project import find_project, require_project
+    from bigflow.api import environment, find_project, require_project
     from bigflow_beam.dataflow import DataflowApi
     from bigflow_beam.options import label_value
 
     find_project.cache_clear()  # the cwd may have changed since an earlier lookup in this process
     project = require_project()
-    config = environment.get(project, env)
+    config = environment(env, project)
     api = DataflowApi(config, config.name)
     found = api.jobs(active_only=not everything)
     if not everything:

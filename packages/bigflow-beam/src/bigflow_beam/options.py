@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 #: Beam option -> the configuration key that sets it for Dataflow; ``dataflow_<key>`` takes precedence over
 #: ``<key>``, so settings shared with other plugins (project, region, network) can be overridden for Dataflow.

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 if TYPE_CHECKING:
     from bigflow_bigquery.dataset import InteractiveDatasetManager

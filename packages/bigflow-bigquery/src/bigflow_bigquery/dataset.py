@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 from bigflow_bigquery import engine, statements
 from bigflow_bigquery.config import DatasetConfig, DatasetSpec
 from bigflow_bigquery.errors import sql_error

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 UNITS = ("HOUR", "DAY", "MONTH", "YEAR")
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")

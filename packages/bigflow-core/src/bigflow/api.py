@@ -12,7 +12,10 @@ costs no more than the plugin host itself.
 - workflows: ``Workflow``, ``Job``, ``JobContext``;
 - errors: ``BigflowError``, ``UsageError``, ``PluginError``, ``ConfigError``;
 - output: ``say``, ``warn``, ``print_table``, ``print_json``, ``progress``, ``confirm``;
-- hooks: ``hookimpl``, ``hookspec``, ``hook()``, ``collect()``, ``job_type(name)``.
+- hooks: ``hookimpl``, ``hookspec``, ``hook()``, ``collect()``, ``job_type(name)``;
+- helpers: ``project_version(root)``, ``git(root, *args)``, ``image_tag(version)`` (the project image's tag),
+  ``SecretStr``/``is_secret_key`` (1.x secrets), ``adc_access_token()``, ``lazy_exports`` (cheap package
+  ``__init__``).
 
 docs/plugin-reference.md documents every hook and protocol.
 """
@@ -39,6 +42,11 @@ _LAZY = {
     "hookspec": "bigflow.plugins.hookspecs",
     **dict.fromkeys(("Project", "find_project", "require_project"), "bigflow.project"),
     "Setting": "bigflow.settings",
+    **dict.fromkeys(("SecretStr", "is_secret_key"), "bigflow.configuration"),
+    "lazy_exports": "bigflow.lazy",
+    **dict.fromkeys(("git", "project_version"), "bigflow.versioning"),
+    "adc_access_token": "bigflow.gcp",
+    "image_tag": "bigflow.builders.image",
     **dict.fromkeys(("Job", "JobContext", "Workflow"), "bigflow.workflow"),
 }
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 DEFAULT_MASTER = "local[*]"
 DEFAULT_RUNTIME_VERSION = "2.2"
