@@ -110,7 +110,7 @@ def test_plugins_new_scaffolds_a_package_that_installs_lists_and_tests(tmp_path)
     tests = run(venv.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path / "bigflow-acme",
                 check=False)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "2 passed" in tests.stdout
+    assert "3 passed" in tests.stdout
 
 
 @pytest.mark.parametrize(

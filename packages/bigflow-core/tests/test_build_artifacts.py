@@ -17,6 +17,7 @@ from bigflow.builders.requirements import check_stale
 from bigflow.contracts import Option
 from bigflow.plugins import hookimpl
 from bigflow.project import find_project
+from bigflow.testing import new_project
 
 
 def git(root: Path, *args: str) -> str:
@@ -28,14 +29,8 @@ def git(root: Path, *args: str) -> str:
 def project(bigflow_cli, tmp_path, monkeypatch) -> Path:
     """A fresh project (start-project), committed and tagged 1.2.0, as the current directory."""
     monkeypatch.chdir(tmp_path)
-    assert bigflow_cli("start-project", "shop", "--no-input").exit_code == 0
-    root = tmp_path / "shop"
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "start")
-    git(root, "tag", "v1.2.0")
+    root = new_project(bigflow_cli, tmp_path, "shop", "v1.2.0").root
     monkeypatch.chdir(root)
-    find_project.cache_clear()
     return root
 
 

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from bigflow.workflow import JobContext, Workflow
+
     Register = Callable[[str, Any], None]
 
 hookspec = pluggy.HookspecMarker("bigflow")
@@ -127,7 +129,7 @@ def register_hookspecs(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def before_workflow(workflow: Any, context: Any) -> None:
+def before_workflow(workflow: Workflow, context: JobContext) -> None:
     """Called before the first job of a workflow run starts.
 
     :param workflow: the ``bigflow.Workflow`` being run.
@@ -136,7 +138,7 @@ def before_workflow(workflow: Any, context: Any) -> None:
 
 
 @hookspec
-def after_workflow(workflow: Any, context: Any, report: Any) -> None:
+def after_workflow(workflow: Workflow, context: JobContext, report: Any) -> None:
     """Called after the last job of a workflow run ended, whatever the outcome.
 
     :param workflow: the ``bigflow.Workflow`` that ran.
@@ -146,7 +148,7 @@ def after_workflow(workflow: Any, context: Any, report: Any) -> None:
 
 
 @hookspec
-def before_job(job: Any, context: Any) -> None:
+def before_job(job: Any, context: JobContext) -> None:
     """Called before each attempt of a job.
 
     :param job: the job object (``id``, ``execute``).
@@ -155,7 +157,7 @@ def before_job(job: Any, context: Any) -> None:
 
 
 @hookspec
-def after_job(job: Any, context: Any, result: Any) -> None:
+def after_job(job: Any, context: JobContext, result: Any) -> None:
     """Called after a job attempt succeeded.
 
     :param job: the job object.
@@ -165,7 +167,7 @@ def after_job(job: Any, context: Any, result: Any) -> None:
 
 
 @hookspec
-def on_job_error(job: Any, context: Any, error: BaseException) -> None:
+def on_job_error(job: Any, context: JobContext, error: BaseException) -> None:
     """Called after a job attempt failed or timed out (before any retry).
 
     :param job: the job object.
