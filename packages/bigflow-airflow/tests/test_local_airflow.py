@@ -14,6 +14,7 @@ from airflow_projects import JOBS, fresh, make_project
 from airflow_scenarios import EXAMPLE
 
 from bigflow.api import environment
+from bigflow.artifacts import Manifest
 from bigflow.errors import BigflowError
 from bigflow_airflow.local import LocalAirflowTarget
 
@@ -141,3 +142,25 @@ def test_a_rewritten_dag_file_loses_its_cached_bytecode(tmp_path):
         (cache / name).write_bytes(b"")
     forget_bytecode(tmp_path / "etl.py")  # Python would trust it: same size and mtime second as the new file
     assert sorted(p.name for p in cache.iterdir()) == ["etl_other.cpython-311.pyc"]
+
+
+def test_a_deploy_resolves_the_environment_and_loads_the_code_config_once(tmp_path, monkeypatch, bigflow_cli):
+    from bigflow import environment
+
+    project = local_project(tmp_path, "af_local_once", 2)
+    (project.root / project.package / "config.py").write_text(
+        "import bigflow\nconfig = bigflow.Config('local', {'greeting': 'hi'})\n")
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.bigflow]\n", "[tool.bigflow]\n"
+                                                       f'config = "{project.package}.config:config"\n'))
+    project = fresh(project)
+    Manifest(project.name, "1.0.0", []).write(project.root)  # local-airflow renders its own DAG files
+    calls = []
+    real_resolve, real_load = environment.resolve, environment._code_configs
+    monkeypatch.setattr(environment, "resolve", lambda *a: calls.append("resolve") or real_resolve(*a))
+    monkeypatch.setattr(environment, "_code_configs", lambda p: calls.append("load") or real_load(p))
+    monkeypatch.chdir(project.root)
+    done = bigflow_cli("deploy", "local-airflow", "--config", "local")
+    assert done.exit_code == 0, done.stderr
+    assert (tmp_path / "airflow-home" / "dags" / "example" / "etl.py").is_file()
+    assert calls == ["resolve", "load"]

@@ -12,8 +12,9 @@ sys.path.insert(0, str(Path(__file__).parent))  # shared helpers of test modules
 
 
 @pytest.fixture(autouse=True)
-def _only_core_plugins(monkeypatch):
-    """Core's tests see core's builtin plugins only; tests/ at the root covers the installed plugins."""
+def _only_core_plugins(monkeypatch, _bigflow_test_host):
+    """Core's tests see core's builtin plugins only; tests/ at the root covers the installed plugins. Each test
+    gets a fresh plugin host, so a host loaded without plugins here is not the one later packages' tests use."""
     monkeypatch.setenv("BIGFLOW_LOAD_PLUGINS", "")
 
 

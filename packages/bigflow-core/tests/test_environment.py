@@ -61,10 +61,10 @@ def test_typed_getters_convert_strings_and_name_key_and_environment(tmp_path):
     assert env.str("missing", "d") == "d" and env.list("missing") == []
     with pytest.raises(ConfigError) as error:
         env.int("bad")
-    assert str(error.value) == ("setting 'bad' of environment 'dev' must be a whole number, got 'many' "
+    assert str(error.value) == ("configuration key 'bad' of environment 'dev' must be a whole number, got 'many' "
                                 "(from env:bf_bad)")
     assert isinstance(error.value, ValueError) and isinstance(error.value, BigflowError)
-    with pytest.raises(ConfigError, match=r"^setting 'gone' is not set in environment 'dev' \(to deploy\): add it"):
+    with pytest.raises(ConfigError, match=r"^configuration key 'gone' of environment 'dev' is not set; to deploy — add it"):
         env.require("gone", "to deploy")
 
 
@@ -94,10 +94,10 @@ def test_project_table_typos_and_types_are_one_line_errors(tmp_path):
 def test_declared_settings_catch_near_misses_types_and_missing_required(tmp_path, declared):
     declared(Setting("spark_master", str, default="local[*]", required=("prod",), description="where Spark runs"),
              Setting("spark_workers", int))
-    with pytest.raises(ConfigError, match="unknown setting 'spark_mastr' in environment 'local' "
+    with pytest.raises(ConfigError, match="unknown configuration key 'spark_mastr' in environment 'local' "
                                           r"\(from pyproject.toml\); did you mean 'spark_master'\?"):
         resolve(project(tmp_path, local={"spark_mastr": "x"}))
-    with pytest.raises(ConfigError, match="setting 'spark_workers' of environment 'local' must be a whole number"):
+    with pytest.raises(ConfigError, match="configuration key 'spark_workers' of environment 'local' must be a whole number"):
         resolve(project(tmp_path, local={"spark_workers": "many"}))
     env = resolve(project(tmp_path, local={"my_own_key": 1}))  # other undeclared keys are the user's
     assert env["my_own_key"] == 1 and env.str("spark_master") == "local[*]" and env.source("spark_master") == "default"
@@ -106,7 +106,7 @@ def test_declared_settings_catch_near_misses_types_and_missing_required(tmp_path
 def test_a_missing_required_setting_names_the_plugin(tmp_path, declared):
     declared(Setting("spark_cluster", str, required=("prod",), description="the Dataproc cluster"))
     assert resolve(project(tmp_path, prod={"spark_cluster": "c"}), "prod")["spark_cluster"] == "c"
-    with pytest.raises(ConfigError, match="^setting 'spark_cluster' is required in environment 'prod' by "
+    with pytest.raises(ConfigError, match="^configuration key 'spark_cluster' is required in environment 'prod' by "
                                           r"bigflow-spark \(the Dataproc cluster\)"):
         resolve(project(tmp_path, prod={}), "prod")
 

@@ -118,6 +118,17 @@ def test_hook_register_config_sources(bigflow_register, bigflow_host):
     assert bigflow_host.contribution("config_source", "vault").load("dev", ["answer"]) == {"answer": 42}
 
 
+def test_hook_register_settings(bigflow_register, bigflow_host, tmp_path):
+    from bigflow.environment import resolve, settings_registry
+    from bigflow.project import Project
+    from bigflow.settings import Setting
+
+    _registered(bigflow_register, "register_settings", "acme_url", Setting("acme_url", str, required=("prod",)))
+    assert settings_registry().get("acme_url").plugin == "test-register_settings"
+    project = Project(tmp_path, {"environments": {"prod": {"acme_url": "https://acme"}, "dev": {}}}, "p")
+    assert resolve(project, "prod").str("acme_url") == "https://acme" and resolve(project, "dev").get("acme_url") is None
+
+
 def test_hook_register_artifact_builders(bigflow_register, bigflow_host):
     class Builder:
         options = ()
@@ -318,22 +329,3 @@ def test_a_hook_nobody_specifies_fails_only_that_plugin(bigflow_register, bigflo
     bigflow_host.load()
     assert bigflow_host.plugin("typo").status_text == "failed: PluginError: implements unknown hook 'register_widget'"
     assert "plugin 'typo' failed: PluginError: implements unknown hook" in capsys.readouterr().err
-
-
-def test_hook_register_settings(bigflow_register, bigflow_cli, tmp_path, monkeypatch):
-    from bigflow.api import Setting
-    from bigflow.project import find_project
-
-    class Declares:
-        @hookimpl
-        def register_settings(self, register):
-            register("acme_endpoint", Setting("acme_endpoint", str, description="where acme answers"))
-
-    bigflow_register(Declares(), name="bigflow-acme")
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n[tool.bigflow.environments.dev]\n'
-                                             'acme_endpint = "x"\n')
-    monkeypatch.chdir(tmp_path)
-    find_project.cache_clear()
-    result = bigflow_cli("config", "show", "--config", "dev")
-    assert result.exit_code != 0
-    assert "did you mean 'acme_endpoint'?" in result.stderr.splitlines()[-1]

@@ -45,7 +45,7 @@ def test_1x_graph_workflow_runs_unchanged_from_a_subdirectory(bf1):
                      "--jobs", "2", "--log-format", "json")
     assert result.returncode == 0, result.stderr
     log = (bf1 / "bf1_project" / "run.log").read_text().splitlines()
-    assert log[0] == "job1 2026-01-02 00:00:00 dev" and log[-1] == "job5 2026-01-02 00:00:00 dev"
+    assert log[0] == "job1 2026-01-02 dev" and log[-1] == "job5 2026-01-02 dev"  # runtime_str as written, as 1.x
     assert sorted(line.split()[0] for line in log) == ["job1", "job2", "job3", "job4", "job5"]
     assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [
         [f"job{i}", "success"] for i in range(1, 6)]
@@ -148,14 +148,17 @@ JOBS = textwrap.dedent("""
     [
         (["run", "-w", "wf_one"], {"a": JOBS + "wf = bigflow.Workflow('wf_on', [PythonJob('j', ok)])\n"}, 2,
          "Error: unknown workflow 'wf_one'; did you mean 'wf_on'?"),
-        (["run", "-j", "wf.jb"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('job', ok)])\n"}, 1,
+        (["run", "-j", "wf.jb"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('job', ok)])\n"}, 2,
          "Error: unknown job 'jb' in workflow 'wf'; did you mean 'job'?"),
         (["run", "-j", "wf"], {}, 2, "Error: --job expects WORKFLOW_ID.JOB_ID, got 'wf'"),
         (["run", "-w", "wf", "-j", "wf.x"], {}, 2,
          "Error: give exactly one of --workflow ID or --job WORKFLOW_ID.JOB_ID"),
         (["run", "-w", "wf", "-r", "2026-13-01"], {}, 2,
-         "Error: invalid --runtime '2026-13-01': expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'"),
-        (["run", "-w", "wf", "-c", "prd"], {}, 1, "Error: unknown environment 'prd' (known: local, dev)"),
+         "Error: --runtime is '2026-13-01', not a time: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS' (or ISO 8601 "
+         "with a UTC offset)"),
+        (["run", "-w", "wf", "-r", "9999-12-31T23:00:00-05:00"], {}, 2,
+         "Error: --runtime is '9999-12-31T23:00:00-05:00', out of range: in UTC it falls outside years 0001-9999"),
+        (["run", "-w", "wf", "-c", "prd"], {}, 2, "Error: unknown environment 'prd' (known: local, dev)"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', boom, retry_count=0)])\n"},
          1, "Error: 1 of 1 job(s) of 'wf' did not succeed; first: j failed: ValueError: bad input row 7"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', slow, retry_count=0, "

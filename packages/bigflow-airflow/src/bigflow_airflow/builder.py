@@ -18,14 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bigflow.api import Artifact, BigflowError, Option
+from bigflow.api import Artifact, BigflowError, Option, runtimes
 from bigflow_airflow import __version__
 from bigflow_airflow.settings import DagSettings
 from bigflow_airflow.spec import DagSpec, dag_spec
 
 DAGS_DIR = Path("build") / "dags"
 GENERATOR = f"bigflow-airflow {__version__}"
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
 @dataclass(frozen=True)
@@ -44,17 +43,6 @@ def image_reference(settings: DagSettings, version: str) -> str | None:
     if not settings.docker_repository:
         return None
     return f"{settings.docker_repository.rstrip('/')}:{version.replace('+', '-')}"
-
-
-def parse_start_time(value: str | datetime, where: str) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    for fmt in _TIME_FORMATS:
-        try:
-            return datetime.strptime(value.strip(), fmt)
-        except ValueError:
-            continue
-    raise BigflowError(f"{where} is {value!r}, not a time: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'")
 
 
 def default_start_time(root: Path) -> datetime:
@@ -99,9 +87,9 @@ def render_dags(project: Any, env: str | None = None, *, renderer_name: str | No
         version = project_version(project.root)
     image = image_reference(settings, version) if getattr(chosen, "needs_image", True) else None
     if start_time is not None:
-        start = parse_start_time(start_time, "--start-time")
+        start = runtimes.parse(start_time, "--start-time")
     elif settings.start_time:
-        start = parse_start_time(settings.start_time, f"dag_start_time of environment {env_name!r}")
+        start = runtimes.parse(settings.start_time, f"dag_start_time of environment {env_name!r}")
     else:
         start = default_start(project.root)
     if only_workflow is not None:  # imports only the module that defines it

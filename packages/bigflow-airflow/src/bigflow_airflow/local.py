@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bigflow.api import BigflowError, Environment, Manifest, Plan
+from bigflow.api import BigflowError, Environment, Manifest, Plan, runtimes
 from bigflow_airflow.builder import RenderedDag, render_dags, resolve_environment, write_replacing
 
 INSTALL_HINT = ("install it in its own venv (python3 -m venv ~/airflow-venv && ~/airflow-venv/bin/pip install "
@@ -163,17 +163,9 @@ class LocalAirflowTarget:
         return deploy.plan
 
 
-def parse_runtime(runtime: str | None) -> datetime:
-    """A ``bigflow run --runtime`` value (UTC; default: now)."""
-    from bigflow_airflow.builder import parse_start_time
-
-    moment = parse_start_time(runtime, "--runtime") if runtime else datetime.now(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=0)
-
-
 def dags_test(project: Any, workflow_id: str, env: str | None, runtime: str | None) -> None:
     """Deploy the project to the local Airflow and run ``airflow dags test`` on one workflow's DAG."""
-    moment = parse_runtime(runtime)
+    moment = runtimes.parse(runtime, "--runtime").replace(microsecond=0)
     deploy = prepare(project, env, start_time=moment)  # starting at the runtime, a run of any past date has tasks
     by_workflow = {dag.spec.workflow_id: dag for dag in deploy.rendered}
     if workflow_id not in by_workflow:

@@ -13,6 +13,8 @@ costs no more than the plugin host itself.
 - errors: ``BigflowError``, ``UsageError``, ``PluginError``, ``ConfigError``;
 - output: ``say``, ``warn``, ``print_table``, ``print_json``, ``progress``, ``confirm``;
 - hooks: ``hookimpl``, ``hookspec``, ``hook()``, ``collect()``, ``job_type(name)``;
+- the one home of each rule: the modules ``ids`` (workflow, job and DAG ids), ``schedules`` (cron and presets)
+  and ``runtimes`` (parse, format, range-check);
 - helpers: ``project_version(root)``, ``git(root, *args)``, ``image_tag(version)`` (the project image's tag),
   ``SecretStr``/``is_secret_key`` (1.x secrets), ``adc_access_token()``, ``lazy_exports`` (cheap package
   ``__init__``).
@@ -50,7 +52,23 @@ _LAZY = {
     **dict.fromkeys(("Job", "JobContext", "Workflow"), "bigflow.workflow"),
 }
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+#: the one home of each rule, shared by core and plugins: ``ids.check_workflow_id(...)``, ``schedules.parse(...)``,
+#: ``runtimes.parse(...)``
+_RULE_MODULES = ("ids", "runtimes", "schedules")
+
+_exported, _listed = lazy_exports(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RULE_MODULES:
+        from importlib import import_module
+
+        return import_module(f"bigflow.{name}")
+    return _exported(name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*_listed(), *_RULE_MODULES])
 
 
 def environment(name: str | None = None, project: Project | None = None) -> Environment:
@@ -81,4 +99,4 @@ def collect(hook_name: str, label: str) -> dict[str, Contribution]:
     return plugins.host().collect(hook_name, label)
 
 
-__all__ = sorted([*_LAZY, "collect", "environment", "hook"])
+__all__ = sorted([*_LAZY, *_RULE_MODULES, "collect", "environment", "hook"])

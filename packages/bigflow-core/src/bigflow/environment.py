@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bigflow.configuration import MASK, MIN_MASKED_LENGTH, is_secret_key, mask
-from bigflow.errors import BigflowError, ConfigError
+from bigflow.errors import BigflowError, ConfigError, UnknownNameError
 from bigflow.project import Project
 from bigflow.settings import ENVIRONMENT, TYPES, Registry, convert, core_registry, is_toml_type
 
@@ -58,6 +58,14 @@ class Environment(Mapping[str, Any]):
         self._sources = dict(sources or {})
         self.secret_keys = frozenset(secret_keys)
         self.registry = registry or core_registry()
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any], name: str | None = None) -> Environment:
+        """``config`` itself when it is an Environment, else an Environment over a plain mapping (a job's
+        ``context.config`` built by hand, a test's dict)."""
+        if isinstance(config, Environment):
+            return config
+        return cls(name or config.get("env") or "", None, config)
 
     # -- the mapping ---------------------------------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
@@ -114,7 +122,7 @@ class Environment(Mapping[str, Any]):
             source = self.source(key)
             origin = f" (from {source})" if source else ""
             shown = MASK if key in self.secret_keys else repr(value)
-            raise ConfigError(f"setting {key!r} of environment {self.name!r} must be {error}, "
+            raise ConfigError(f"configuration key {key!r} of environment {self.name!r} must be {error}, "
                               f"got {shown}{origin}") from None
 
     def str(self, key: str, default: str | None = None) -> str | None:
@@ -140,9 +148,9 @@ class Environment(Mapping[str, Any]):
         """``key``'s (typed) value; a one-line error saying where to set it when it is missing."""
         value = self.value(key)
         if value is None or value == "" or value == [] or value == {}:
-            reason = f" ({why})" if why else ""
-            raise ConfigError(f"setting {key!r} is not set in environment {self.name!r}{reason}: add it to "
-                              f"[tool.bigflow.environments.{self.name}] in pyproject.toml or set {PREFIX}{key}")
+            reason = f"; {why}" if why else ""
+            raise ConfigError(f"configuration key {key!r} of environment {self.name!r} is not set{reason} — add it "
+                              f"to [tool.bigflow.environments.{self.name}] in pyproject.toml (or set {PREFIX}{key})")
         return value
 
     # -- printouts -----------------------------------------------------------------------------------
@@ -248,7 +256,7 @@ def choose_env(project: Project, requested: str | None, code_configs: list[tuple
 
         close = difflib.get_close_matches(env, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"unknown environment {env!r} (known: {', '.join(names)}){hint}")
+        raise UnknownNameError(f"unknown environment {env!r} (known: {', '.join(names)}){hint}")
     return env
 
 
@@ -335,14 +343,14 @@ def check_environment(environment: Environment) -> None:
         if registry.get(key) is None and key != "env":
             nearest = registry.nearest(key, ENVIRONMENT)
             if nearest is not None:
-                raise ConfigError(f"unknown setting {key!r} in environment {environment.name!r} "
+                raise ConfigError(f"unknown configuration key {key!r} in environment {environment.name!r} "
                                   f"(from {environment.source(key)}); did you mean {nearest!r}?")
         else:
             environment.value(key)  # the type check
     for name, item in registry.by_name.items():
         if item.setting.table == ENVIRONMENT and item.setting.required_in(environment.name):
             if environment.get(name) in (None, "") and item.setting.default is None:
-                raise ConfigError(f"setting {name!r} is required in environment {environment.name!r} by "
+                raise ConfigError(f"configuration key {name!r} is required in environment {environment.name!r} by "
                                   f"{item.plugin} ({item.setting.description}): add it to "
                                   f"[tool.bigflow.environments.{environment.name}] or set {PREFIX}{name}")
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError, UsageError
+from bigflow.errors import BigflowError, UnknownNameError
 from bigflow.static_scan import Scan, scan
 
 if TYPE_CHECKING:
@@ -298,4 +298,4 @@ class WorkflowFinder:
         broken = list(dict.fromkeys([e.scan.error for e in self.entries().values() if e.scan.error]
                                     + [str(e) for e in self.errors.values()]))
         note = f" ({len(broken)} module(s) failed to import: {broken[0]})" if broken else ""
-        return UsageError(f"unknown workflow {workflow_id!r}{hint}{note}")
+        return UnknownNameError(f"unknown workflow {workflow_id!r}{hint}{note}")

@@ -28,7 +28,7 @@ TYPES: dict[type, tuple[str, str]] = {
     float: ("number", "a number"),
     bool: ("boolean", "true or false"),
     list: ("array", "a list of strings (or 'a,b')"),
-    dict: ("object", "a table (or 'k=v,k2=v2')"),
+    dict: ("object", "a table or 'key=value,key2=value2'"),
 }
 PROJECT, ENVIRONMENT = "project", "environment"
 CORE = "bigflow-core"
@@ -126,7 +126,7 @@ class Registry:
         return [name for name, item in self.by_name.items() if item.setting.table == table]
 
     def nearest(self, key: str, table: str) -> str | None:
-        close = difflib.get_close_matches(key, self.names(table), n=1, cutoff=0.8)
+        close = difflib.get_close_matches(key, self.names(table), n=1, cutoff=0.85)
         return close[0] if close else None
 
 
@@ -184,17 +184,31 @@ def convert(setting_type: type, value: Any) -> Any:
                 pass
     elif setting_type is list:
         if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+            value = _json(value, "[") or [part.strip() for part in value.split(",") if part.strip()]
         if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
             return list(value)
     elif setting_type is dict:
-        if isinstance(value, str):
+        if isinstance(value, str) and _json(value, "{") is not None:
+            value = _json(value, "{")
+        elif isinstance(value, str):
             pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
             if all(len(pair) == 2 and pair[0].strip() for pair in pairs):
                 value = {k.strip(): v.strip() for k, v in pairs}
         if isinstance(value, Mapping):
             return dict(value)
     raise ValueError(TYPES[setting_type][1])
+
+
+def _json(text: str, opening: str) -> Any:
+    """The JSON value of ``text`` when it starts with ``opening`` (``[`` or ``{``) and parses; else None."""
+    if not text.lstrip().startswith(opening):
+        return None
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}

@@ -13,10 +13,7 @@ from typing import Any
 
 import click
 
-from bigflow.errors import BigflowError
-
-#: exit code of a deploy the user did not confirm (a protected environment)
-DEPLOY_REFUSED = 4
+from bigflow.errors import BigflowError, RefusedError
 
 #: kind -> what to call one in messages
 _KINDS = {"artifact_builder": "builder", "deploy_target": "target"}
@@ -290,8 +287,8 @@ def deploy(names: tuple[str, ...], env: str | None, as_json: bool, yes: bool, **
         f"Deploy {project.name} {manifest.version} to the protected environment {environment.name!r}?",
         assume_yes=yes,
     ):
-        raise BigflowError(f"deploy to the protected environment {environment.name!r} refused: confirm on a "
-                           "terminal, or pass --yes", exit_code=DEPLOY_REFUSED)
+        raise RefusedError(f"deploy to the protected environment {environment.name!r} refused: confirm on a "
+                           "terminal, or pass --yes")
     plans = []
     for name, target in targets:
         say(f"==> deploy {name} (environment {environment.name}, version {manifest.version})")

@@ -16,7 +16,7 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
          as_json: bool) -> None:
     """Print Logs Explorer links, filters and gcloud commands for the project's jobs on Composer/GKE,
     Dataflow and Dataproc."""
-    from bigflow import environment
+    from bigflow import environment, ids
     from bigflow.cloud_logging import duration, queries
     from bigflow.errors import UsageError
     from bigflow.output import warn
@@ -25,8 +25,8 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
     duration(since)  # a bad --since fails before any project lookup
     job_id = None
     if job_ref:
-        head, dot, tail = job_ref.partition(".")
-        if dot:
+        if "." in job_ref:
+            head, tail = ids.split_job(job_ref)  # workflow ids may hold dots, job ids do not
             if workflow_id and workflow_id != head:
                 raise UsageError(f"--job {job_ref!r} names workflow {head!r}, but --workflow is {workflow_id!r}")
             workflow_id, job_id = head, tail

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import PluginError
+from bigflow.errors import PluginError, UnknownNameError
 from bigflow.output import warn
 from bigflow.plugins import discovery
 from bigflow.plugins.discovery import PluginInfo
@@ -403,7 +403,7 @@ class PluginHost:
             hint = f" (did you mean {close[0]!r}?)" if close else (
                 f" (known: {', '.join(sorted(found))})" if found else " (no plugin provides any)"
             )
-            raise PluginError(f"unknown {label} {name!r}{hint}")
+            raise UnknownNameError(f"unknown {label} {name!r}{hint}")
         item = found[name]
         if item.obj is None:
             raise PluginError(
