@@ -45,6 +45,18 @@ def test_plugin_imports_core_only_through_bigflow_api(plugin):
     assert offending == {}
 
 
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_every_name_a_plugin_imports_from_bigflow_api_exists(plugin):
+    import bigflow.api
+
+    wanted = {(alias.name, str(path.relative_to(ROOT)))
+              for path in (ROOT / "packages" / plugin / "src").rglob("*.py")
+              for node in ast.walk(ast.parse(path.read_text()))
+              if isinstance(node, ast.ImportFrom) and node.module == "bigflow.api" for alias in node.names}
+    assert wanted
+    assert {(name, where) for name, where in wanted if name not in bigflow.api.__all__} == set()
+
+
 def test_the_check_catches_internal_imports(tmp_path):
     source = tmp_path / "plugin.py"
     source.write_text("import bigflow\nfrom bigflow import Workflow, environment\nfrom bigflow.api import say\n"

@@ -135,7 +135,7 @@ def test_one_workflow_builds_while_another_module_is_broken(tmp_path):
     from bigflow.artifacts import Manifest
 
     project = fresh(project_with(tmp_path, modules={"broken": IMPORT_ERROR}))
-    artifacts = DagsBuilder().build(project, {"env": "dev", "version": "1.0.0", "workflow": "etl",
+    artifacts = DagsBuilder().build(project, environment("dev", project), {"version": "1.0.0", "workflow": "etl",
                                               "start_time": "2024-01-01"})
     assert [a.name for a in Manifest(project.name, "1.0.0", artifacts).artifacts] == ["etl.py"]
     with pytest.raises(BigflowError, match=r"cannot import .*/broken.py, line 3: ValueError"):

@@ -10,13 +10,14 @@ costs no more than the plugin host itself.
 - builds and deploys: ``Artifact``, ``Manifest``, ``Plan``, ``Option``, and the contribution protocols
   ``JobType``, ``ConfigSource``, ``ArtifactBuilder``, ``DeployTarget``, ``Starter`` (see ``bigflow.contracts``);
 - workflows: ``Workflow``, ``Job``, ``JobContext``;
-- errors: ``BigflowError``, ``UsageError``, ``PluginError``, ``ConfigError``;
+- errors: ``BigflowError``, ``UsageError``, ``PluginError``, ``ConfigError``, ``UnknownNameError``,
+  ``RefusedError`` (their exit codes: ``bigflow.exit_codes``);
 - output: ``say``, ``warn``, ``print_table``, ``print_json``, ``progress``, ``confirm``;
 - hooks: ``hookimpl``, ``hookspec``, ``hook()``, ``collect()``, ``job_type(name)``;
 - the one home of each rule: the modules ``ids`` (workflow, job and DAG ids), ``schedules`` (cron and presets)
   and ``runtimes`` (parse, format, range-check);
 - helpers: ``project_version(root)``, ``git(root, *args)``, ``image_tag(version)`` (the project image's tag),
-  ``SecretStr``/``is_secret_key`` (1.x secrets), ``adc_access_token()``, ``lazy_exports`` (cheap package
+  ``Config``/``current_env``/``SecretStr``/``is_secret_key`` (1.x configuration), ``adc_access_token()``, ``lazy_exports`` (cheap package
   ``__init__``).
 
 docs/plugin-reference.md documents every hook and protocol.
@@ -38,13 +39,14 @@ _LAZY = {
     **dict.fromkeys(("ArtifactBuilder", "ConfigSource", "DeployTarget", "JobType", "Option", "Starter"),
                     "bigflow.contracts"),
     "Environment": "bigflow.environment",
-    **dict.fromkeys(("BigflowError", "ConfigError", "PluginError", "UsageError"), "bigflow.errors"),
+    **dict.fromkeys(("BigflowError", "ConfigError", "PluginError", "RefusedError", "UnknownNameError", "UsageError"),
+                    "bigflow.errors"),
     **dict.fromkeys(("confirm", "print_json", "print_table", "progress", "say", "warn"), "bigflow.output"),
     **dict.fromkeys(("hookimpl", "job_type"), "bigflow.plugins"),
     "hookspec": "bigflow.plugins.hookspecs",
     **dict.fromkeys(("Project", "find_project", "require_project"), "bigflow.project"),
     "Setting": "bigflow.settings",
-    **dict.fromkeys(("SecretStr", "is_secret_key"), "bigflow.configuration"),
+    **dict.fromkeys(("Config", "SecretStr", "current_env", "is_secret_key"), "bigflow.configuration"),
     "lazy_exports": "bigflow.lazy",
     **dict.fromkeys(("git", "project_version"), "bigflow.versioning"),
     "adc_access_token": "bigflow.gcp",
