@@ -72,6 +72,6 @@ def test_the_tutorial_plugin_installs_lists_checks_plans_and_deploys(tmp_path):
     again = venv.bigflow("plan", "sqlfile", "--config", "prod", "--json", cwd=project, env=env)
     assert json.loads(again.stdout)[0]["unchanged"] == [str(target / "sql-2.0.0.zip")]
     missing = venv.bigflow("plan", "sqlfile", "--config", "prod", cwd=project)  # without the config source
-    assert missing.returncode == 1
-    assert missing.stderr.strip().splitlines()[-1].startswith("Error: setting 'sqlfile_target' is not set in "
-                                                              "environment 'prod'")
+    last = missing.stderr.strip().splitlines()[-1]
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert last.startswith("Error: ") and "'sqlfile_target'" in last and "environment 'prod'" in last

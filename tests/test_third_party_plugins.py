@@ -104,7 +104,7 @@ def test_plugins_new_scaffolds_a_package_that_installs_lists_and_tests(tmp_path)
     assert "Created plugin package 'bigflow-acme'" in created.stdout
     venv.install("-e", str(tmp_path / "bigflow-acme"), "pytest")
     records = _records(venv.bigflow("plugins", "list", "--json"))
-    assert records["bigflow-acme"]["provides"] == {"job_type": ["acme"]}
+    assert records["bigflow-acme"]["provides"] == {"job_type": ["acme"], "deploy_target": ["acme"]}
     checked = venv.bigflow("plugins", "check")
     assert checked.returncode == 0, checked.stderr
     tests = run(venv.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path / "bigflow-acme",

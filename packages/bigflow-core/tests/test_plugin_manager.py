@@ -176,3 +176,13 @@ def test_provides_is_checked_against_what_the_plugin_registers(fixture_host):
         "good: job type 'ghost' is said to live at 'good_plugin:GhostJob', which cannot be imported "
         "(AttributeError: module 'good_plugin' has no attribute 'GhostJob')",
     ]
+
+
+def test_an_undeclared_config_source_is_reported_as_never_consulted(fixture_host):
+    from bigflow.plugins.checks import provides_problems, registered_by
+
+    host = fixture_host(("vaulty", "undeclared_source")).load()
+    assert provides_problems(host.plugins[0], registered_by(host)["vaulty"]) == [
+        "vaulty: registers config source 'vault' but does not declare it in bigflow.provides (so it is never "
+        "consulted): add \"config_source:vault\" = \"module:object\"",
+    ]
