@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from bigflow.errors import BigflowError, UsageError
+from bigflow.errors import BigflowError, UnknownNameError, UsageError
 
 
 def parse_runtime(text: str | None) -> str | datetime:
@@ -39,6 +39,7 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
         log_format: str, retries: bool, project_package: str | None) -> None:
     """Run a workflow (--workflow) or one job (--job) locally."""
     from bigflow import environment, ids, log
+    from bigflow.configuration import declares_environment
     from bigflow.executor import run_workflow
     from bigflow.plugins.requirements import check_required
     from bigflow.project import require_project
@@ -52,11 +53,18 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     when = parse_runtime(runtime)
     project = require_project()
     check_required(project)
-    config = environment.get(project, env)
+    try:
+        config, unknown = environment.get(project, env), None
+    except UnknownNameError as error:  # 1.x: --config only set bf_env; Configs in workflow modules may declare it
+        if not env:
+            raise
+        config, unknown = environment.get(project, env, undeclared_ok=True), error
     debug = bool(click.get_current_context().find_root().params.get("debug"))
     log.configure(log_format, logging.DEBUG if debug else logging.INFO, mask=config.mask)
     with config.activated():
         workflow = project.finder.find(workflow_id)
+        if unknown is not None and not declares_environment(config.name):
+            raise unknown
         if only_job is not None:
             workflow.find_job(only_job)  # a one-line error naming the nearest job id
         report = run_workflow(workflow, runtime=when, env=config.name, config=config, jobs=jobs,
