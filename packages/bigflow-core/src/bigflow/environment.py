@@ -87,7 +87,8 @@ class Environment(Mapping[str, Any]):
 
     def source(self, key: str) -> str:
         """Where ``key``'s value came from: ``pyproject.toml``, ``code``, ``plugin:<name>``, ``env:bf_<key>``..."""
-        return self._sources.get(key, "default" if key in self.registry.by_name else "")
+        declared = self.registry.get(key)
+        return self._sources.get(key, "default" if declared and declared.setting.default is not None else "")
 
     def as_config(self) -> dict[str, Any]:
         """A plain dict of every value, the 1.x-compatible ``context.config``."""
