@@ -62,7 +62,12 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     debug = bool(click.get_current_context().find_root().params.get("debug"))
     log.configure(log_format, logging.DEBUG if debug else logging.INFO, mask=config.mask)
     with config.activated():
-        workflow = project.finder.find(workflow_id)
+        try:
+            workflow = project.finder.find(workflow_id)
+        except BigflowError:
+            if unknown is not None:  # the environment is the first thing wrong
+                raise unknown from None
+            raise
         if unknown is not None and not declares_environment(config.name):
             raise unknown
         if only_job is not None:
