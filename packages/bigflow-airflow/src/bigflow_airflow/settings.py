@@ -39,8 +39,10 @@ SETTINGS = (
     Setting("gcp_conn_id", str, description="Airflow connection to Google Cloud"),
     Setting("dags_bucket", str, description="the Composer environment's bucket (needed by 'deploy composer')"),
     Setting("storage_endpoint", str, description="a Cloud Storage emulator's URL (default: Google Cloud Storage)"),
-    Setting("storage_timeout_sec", float, description="timeout of one Cloud Storage request"),
+    Setting("storage_timeout_sec", float, description="how long a Cloud Storage call may try before the deploy "
+            "gives up (each request gets half)"),
     Setting("deploy_lock_timeout_sec", float, description="how long a deploy waits for another one's lock"),
+    Setting("deploy_lock_lease_sec", float, description="a deploy lock nobody renewed this long is taken over"),
     Setting("airflow_home", str, description="AIRFLOW_HOME of the local Airflow ('deploy local-airflow')"),
     Setting("airflow_bin", str, description="the local Airflow's airflow executable"),
     Setting("bigflow_bin", str, description="the bigflow executable local Airflow tasks run"),

@@ -14,8 +14,8 @@ costs no more than the plugin host itself.
   ``RefusedError`` (their exit codes: ``bigflow.exit_codes``);
 - output: ``say``, ``warn``, ``print_table``, ``print_json``, ``progress``, ``confirm``;
 - hooks: ``hookimpl``, ``hookspec``, ``hook()``, ``collect()``, ``job_type(name)``;
-- the one home of each rule: the modules ``ids`` (workflow, job and DAG ids), ``schedules`` (cron and presets)
-  and ``runtimes`` (parse, format, range-check);
+- the one home of each rule: the modules ``ids`` (workflow, job and DAG ids), ``schedules`` (cron and presets),
+  ``runtimes`` (parse, format, range-check) and ``exit_codes``;
 - helpers: ``project_version(root)``, ``git(root, *args)``, ``image_tag(version)`` (the project image's tag),
   ``Config``/``current_env``/``SecretStr``/``is_secret_key`` (1.x configuration), ``adc_access_token()``, ``lazy_exports`` (cheap package
   ``__init__``).
@@ -54,9 +54,8 @@ _LAZY = {
     **dict.fromkeys(("Job", "JobContext", "Workflow"), "bigflow.workflow"),
 }
 
-#: the one home of each rule, shared by core and plugins: ``ids.check_workflow_id(...)``, ``schedules.parse(...)``,
-#: ``runtimes.parse(...)``
-_RULE_MODULES = ("ids", "runtimes", "schedules")
+#: the one home of each rule, shared by core and plugins: ``ids``, ``schedules``, ``runtimes`` and ``exit_codes``
+_RULE_MODULES = ("exit_codes", "ids", "runtimes", "schedules")
 
 _exported, _listed = lazy_exports(__name__, _LAZY)
 

@@ -18,8 +18,11 @@ _lock = threading.Lock()
 
 
 def say(message: str) -> None:
-    """A progress line on stderr (stdout stays for results)."""
-    print(message, file=sys.stderr, flush=True)
+    """A progress line on stderr (stdout stays for results); none with -q/--quiet."""
+    from bigflow.verbosity import quiet
+
+    if not quiet():
+        print(message, file=sys.stderr, flush=True)
 
 
 def warn(message: str) -> None:

@@ -103,7 +103,7 @@ def check_plugins(as_json: bool) -> None:
 
     records, problems = inspect_loaded()
     if as_json:
-        print_json({"plugins": records, "problems": problems})
+        print_json({"ok": not problems, "problems": problems, "plugins": records})
     else:
         rows = [(r["name"], r["version"], r["status"], ", ".join(r["hooks"]), _provides_text(r["registers"]))
                 for r in records]
