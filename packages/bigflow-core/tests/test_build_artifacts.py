@@ -97,7 +97,7 @@ def test_a_project_outside_git_is_a_one_line_error(bigflow_cli, tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     assert bigflow_cli("start-project", "loose", "--no-input").exit_code == 0
     monkeypatch.chdir(tmp_path / "loose")
-    result = bigflow_cli("build", "package")
+    result = bigflow_cli("build", "package", env={"BIGFLOW_LOAD_PLUGINS": "bigflow-airflow"})  # it requires it
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (
         1, f"Error: {tmp_path / 'loose'} is not in a git repository; run 'git init' and commit first")
 
@@ -271,7 +271,7 @@ def test_plan_and_deploy_use_the_manifest_and_the_environment(bigflow_cli, bigfl
     planned = bigflow_cli("plan", "notes", "--config", "dev")
     assert planned.exit_code == 0, planned.stderr
     assert planned.stdout.splitlines() == ["notes:", "  + build/notes.txt", "  note: env dev"]
-    deployed = bigflow_cli("deploy", "notes", "--config", "prod", "--latest", "--json")
+    deployed = bigflow_cli("deploy", "notes", "--config", "prod", "--latest", "--json", "--yes")
     assert deployed.exit_code == 0, deployed.stderr
     assert Tracker.calls[-1] == ("deploy", ("prod", True, "1.2.0"))
     assert deployed.json()[0]["add"] == ["uploaded"]
@@ -353,9 +353,7 @@ def test_a_corrupt_manifest_is_one_line_and_bigflow_build_rebuilds_it(bigflow_cl
 def test_protected_environment_needs_confirmation(bigflow_cli, bigflow_register, project):
     Tracker.calls = []
     bigflow_register(Tracker(), name="bigflow-notes")
-    text = (project / "pyproject.toml").read_text()
-    (project / "pyproject.toml").write_text(text.replace("[tool.bigflow.environments.prod]",
-                                                         "[tool.bigflow.environments.prod]\nprotected = true"))
+    assert 'protected = ["prod"]' in (project / "pyproject.toml").read_text()  # the scaffold protects prod
     assert bigflow_cli("build", "notes").exit_code == 0
     refused = bigflow_cli("deploy", "notes", "--config", "prod")
     assert (refused.exit_code, refused.stderr.splitlines()[-1]) == (

@@ -278,12 +278,13 @@ def plan(names: tuple[str, ...], env: str | None, as_json: bool, **given: Any) -
 def deploy(names: tuple[str, ...], env: str | None, as_json: bool, yes: bool, **given: Any) -> None:
     """Deploy what build/manifest.json records: to every deploy target, or the TARGETs given (image, ...).
 
-    An environment marked 'protected = true' asks for confirmation on a terminal, and needs --yes elsewhere.
+    A protected environment ([tool.bigflow] protected = ["prod"]) asks for confirmation on a terminal, and
+    needs --yes elsewhere.
     """
     from bigflow.output import confirm, say
 
     project, manifest, environment, targets = _deploy_setup(names, env)
-    if environment.bool("protected") and not confirm(
+    if environment.name in project.settings.get("protected", []) and not confirm(
         f"Deploy {project.name} {manifest.version} to the protected environment {environment.name!r}?",
         assume_yes=yes,
     ):
