@@ -66,7 +66,9 @@ def test_the_tutorial_plugin_installs_lists_checks_plans_and_deploys(tmp_path):
     planned = venv.bigflow("plan", "sqlfile", "--config", "prod", "--json", cwd=project, env=env)
     assert planned.returncode == 0, planned.stderr
     assert json.loads(planned.stdout)[0]["add"] == [str(target / "sql-2.0.0.zip")]
-    deployed = venv.bigflow("deploy", "sqlfile", "--config", "prod", cwd=project, env=env)
+    refused = venv.bigflow("deploy", "sqlfile", "--config", "prod", cwd=project, env=env)  # the scaffold protects prod
+    assert refused.returncode == 4 and not target.exists()
+    deployed = venv.bigflow("deploy", "sqlfile", "--config", "prod", "--yes", cwd=project, env=env)
     assert deployed.returncode == 0, deployed.stderr
     assert (target / "sql-2.0.0.zip").is_file()
     again = venv.bigflow("plan", "sqlfile", "--config", "prod", "--json", cwd=project, env=env)
