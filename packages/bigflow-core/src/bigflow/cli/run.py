@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from bigflow.cli.output import print_json, print_table
-from bigflow.errors import BigflowError, UsageError
+from bigflow.errors import BigflowError, UnknownNameError, UsageError
 
 LOCAL_MAX_RETRY_PAUSE_SEC = 1.0  # a bug fails fast locally; Airflow keeps each job's retry_pause_sec
 
@@ -68,6 +68,7 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, start
         retry_pause: float | None, as_json: bool, summary_file: str | None, project_package: str | None) -> None:
     """Run a workflow (--workflow) or one job (--job) locally, for one runtime or a range (--from/--to)."""
     from bigflow import environment, ids, log
+    from bigflow.configuration import declares_environment
     from bigflow.executor import RetryPolicy, run_workflow
     from bigflow.plugins.requirements import check_required
     from bigflow.project import require_project
@@ -88,13 +89,25 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, start
         raise UsageError(f"--from {start!r} is after --to {end!r}")
     project = require_project()
     check_required(project)
-    config = environment.get(project, env)
+    try:
+        config, unknown = environment.get(project, env), None
+    except UnknownNameError as error:  # 1.x: --config only set bf_env; Configs in workflow modules may declare it
+        if not env:
+            raise
+        config, unknown = environment.get(project, env, undeclared_ok=True), error
     debug = bool(click.get_current_context().find_root().params.get("debug"))
     log.configure(log_format, logging.DEBUG if debug else logging.INFO, mask=config.mask)
     retry = RetryPolicy(enabled=retries, pause=retry_pause, hint="; --no-retries to stop",
                         max_pause=LOCAL_MAX_RETRY_PAUSE_SEC if retry_pause is None else None)
     with config.activated():
-        workflow = project.finder.find(workflow_id)
+        try:
+            workflow = project.finder.find(workflow_id)
+        except BigflowError:
+            if unknown is not None:  # the environment is the first thing wrong
+                raise unknown from None
+            raise
+        if unknown is not None and not declares_environment(config.name):
+            raise unknown
         if only_job is not None:
             workflow.find_job(only_job)  # a one-line error naming the nearest job id
         moments = _backfill_runtimes(workflow, span) if span else None
