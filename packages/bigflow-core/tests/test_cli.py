@@ -117,6 +117,10 @@ def test_plugins_check_fails_on_a_broken_plugin(bigflow_register, bigflow_cli):
     result = bigflow_cli("plugins", "check")
     assert result.exit_code == 3
     assert result.stderr.splitlines()[-1] == "Error: 1 plugin problem(s): broken: failed: RuntimeError: nope"
+    as_json = bigflow_cli("plugins", "check", "--json")
+    data = as_json.json()
+    assert (as_json.exit_code, data["ok"], data["problems"]) == (3, False, ["broken: failed: RuntimeError: nope"])
+    assert "broken" in [p["name"] for p in data["plugins"]]
 
 
 def test_required_plugins(tmp_path, monkeypatch, bigflow_cli):
@@ -133,6 +137,10 @@ def test_required_plugins(tmp_path, monkeypatch, bigflow_cli):
     assert result.stderr == (
         "Error: project requires missing plugin(s) bigflow-nothere>=2: run pip install 'bigflow-nothere>=2'\n"
     )
+    find_project.cache_clear()
+    as_json = bigflow_cli("plugins", "check", "--json")
+    assert (as_json.exit_code, as_json.json()["problems"]) == (
+        3, ["project requires missing plugin(s) bigflow-nothere>=2: run pip install 'bigflow-nothere>=2'"])
     (tmp_path / "pyproject.toml").write_text('[tool.bigflow]\nrequired-plugins = ["bigflow-core>=0.1"]\n')
     find_project.cache_clear()
     assert bigflow_cli("plugins", "check").exit_code == 0

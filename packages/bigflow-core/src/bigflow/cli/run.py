@@ -8,7 +8,9 @@ from datetime import datetime
 
 import click
 
-from bigflow.errors import BigflowError, UsageError
+from bigflow.errors import BigflowError, UnknownNameError, UsageError
+
+LOCAL_MAX_RETRY_PAUSE_SEC = 1.0  # a bug fails fast locally; Airflow keeps each job's retry_pause_sec
 
 
 def parse_runtime(text: str | None) -> str | datetime:
@@ -34,12 +36,16 @@ def parse_runtime(text: str | None) -> str | datetime:
               help="'auto': text on a terminal; JSON when piped in a Kubernetes pod or with BIGFLOW_LOG_FORMAT=json.")
 @click.option("--retries/--no-retries", default=True, show_default=True,
               help="Retry failed jobs as their retry_count says; --no-retries when Airflow retries instead.")
+@click.option("--retry-pause", type=click.FloatRange(min=0), metavar="SECONDS",
+              help=f"Pause between attempts of every job (default: the job's retry_pause_sec, at most "
+                   f"{LOCAL_MAX_RETRY_PAUSE_SEC:g} s locally).")
 @click.option("--project-package", hidden=True, help="Accepted for BigFlow 1.x compatibility; ignored.")
 def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: str | None, jobs: int,
-        log_format: str, retries: bool, project_package: str | None) -> None:
+        log_format: str, retries: bool, retry_pause: float | None, project_package: str | None) -> None:
     """Run a workflow (--workflow) or one job (--job) locally."""
     from bigflow import environment, ids, log
-    from bigflow.executor import run_workflow
+    from bigflow.configuration import declares_environment
+    from bigflow.executor import RetryPolicy, run_workflow
     from bigflow.plugins.requirements import check_required
     from bigflow.project import require_project
 
@@ -52,19 +58,35 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     when = parse_runtime(runtime)
     project = require_project()
     check_required(project)
-    config = environment.get(project, env)
+    try:
+        config, unknown = environment.get(project, env), None
+    except UnknownNameError as error:  # 1.x: --config only set bf_env; Configs in workflow modules may declare it
+        if not env:
+            raise
+        config, unknown = environment.get(project, env, undeclared_ok=True), error
     debug = bool(click.get_current_context().find_root().params.get("debug"))
     log.configure(log_format, logging.DEBUG if debug else logging.INFO, mask=config.mask)
     with config.activated():
-        workflow = project.finder.find(workflow_id)
+        try:
+            workflow = project.finder.find(workflow_id)
+        except BigflowError:
+            if unknown is not None:  # the environment is the first thing wrong
+                raise unknown from None
+            raise
+        if unknown is not None and not declares_environment(config.name):
+            raise unknown
         if only_job is not None:
             workflow.find_job(only_job)  # a one-line error naming the nearest job id
+        retry = RetryPolicy(enabled=retries, pause=retry_pause, hint="; --no-retries to stop",
+                            max_pause=LOCAL_MAX_RETRY_PAUSE_SEC if retry_pause is None else None)
         report = run_workflow(workflow, runtime=when, env=config.name, config=config, jobs=jobs,
-                              only_job=only_job, hooks=_PluginHooks(), retries=retries)
+                              only_job=only_job, hooks=_PluginHooks(), retry=retry, isolate=True)
     _print_report(report)
     if not report.ok:
         failure = report.failure()
-        raise BigflowError(log.mask(str(failure)), exit_code=failure.exit_code)
+        first = next(result for result in report.results if result.state != "success")
+        hint = "; --debug shows the traceback" if first.traceback and not debug else ""
+        raise BigflowError(log.mask(str(failure)) + hint, exit_code=failure.exit_code)
 
 
 class _PluginHooks:
