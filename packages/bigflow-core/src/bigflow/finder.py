@@ -221,22 +221,28 @@ class WorkflowFinder:
 
     # -- lookups ----------------------------------------------------------------------------------
 
-    def find(self, workflow_id: str) -> Workflow:
-        """The workflow with this id, importing only the module that defines it."""
+    def locate(self, workflow_id: str) -> Entry:
+        """The module that defines this id, without importing it; an unknown id or one defined twice is an
+        error (a command checks this first, before any costlier set-up)."""
         found = self.defining(workflow_id)
         if len(found) > 1:
             raise BigflowError(f"workflow id {workflow_id!r} is defined twice: in {self._where(found[0], workflow_id)} "
                                f"and in {self._where(found[1], workflow_id)}; rename one of them")
         if not found:
             raise self.unknown(workflow_id, self.all_ids())
-        name = found[0].module.name
-        workflows = self._import(found[0])
+        return found[0]
+
+    def find(self, workflow_id: str) -> Workflow:
+        """The workflow with this id, importing only the module that defines it."""
+        entry = self.locate(workflow_id)
+        name = entry.module.name
+        workflows = self._import(entry)
         if workflows is None:
             raise self.errors[name]
         for workflow in workflows:
             if workflow.workflow_id == workflow_id:
                 return workflow
-        raise BigflowError(f"{self._where(found[0], workflow_id)} calls Workflow({workflow_id!r}, ...), but after "
+        raise BigflowError(f"{self._where(entry, workflow_id)} calls Workflow({workflow_id!r}, ...), but after "
                            f"importing it no module-level variable of {name} holds that workflow")
 
     def all(self) -> list[Workflow]:

@@ -51,6 +51,7 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     assert workflow_id is not None
     when = parse_runtime(runtime)
     project = require_project()
+    project.finder.locate(workflow_id)  # an unknown id is refused before any set-up
     check_required(project)
     config = environment.get(project, env)
     debug = bool(click.get_current_context().find_root().params.get("debug"))
