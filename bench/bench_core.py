@@ -13,8 +13,9 @@ The generated projects follow the 1.x layout (``setup.py`` calling ``bigflow.bui
   ``setup()`` (so no ``deployment_config.py`` is needed) and computes its version with git.
 
 Each job is a ``bigflow.Job`` subclass whose ``execute`` only bumps an in-process counter. When
-``BENCH_JOBS_LOG`` is set, the process appends to that file at exit the number of jobs it executed
-and the number of the package's workflow modules it imported: after the timing, every timed (and
+``BENCH_JOBS_LOG`` is set, the process that executed the jobs (new bigflow: its worker process; 1.x:
+itself) appends to that file at exit the number of jobs it executed and the number of the package's
+workflow modules it imported: after the timing, every timed (and
 warm-up) run of every command must have left one line saying ``20 1`` (new bigflow, with or without its
 index: it reads modules with ``ast`` and imports only the defining one) or ``20 500`` (1.x), resp. ``1000 1``. That proves each measured run really ran the whole
 workflow and imported what it should, while stdout goes to /dev/null as the harness requires.
@@ -41,7 +42,7 @@ from bench import (
     shell_join,
 )
 
-GENERATOR_VERSION = 2  # bump when the generated files change: projects are then regenerated
+GENERATOR_VERSION = 3  # bump when the generated files change: projects are then regenerated
 RUNTIME = "2024-01-02 00:00:00"  # a fixed --runtime, the same for both tools
 
 NOOP_MODULE = '''\
@@ -54,6 +55,7 @@ import sys
 import bigflow
 
 _executed = itertools.count()
+_counting_in = None  # the process whose executions are counted (new bigflow runs jobs in worker processes)
 
 
 class NoopJob(bigflow.Job):
@@ -63,19 +65,20 @@ class NoopJob(bigflow.Job):
         super().__init__(id=id)
 
     def execute(self, context):
+        global _counting_in
+        if _counting_in != os.getpid():  # first job in this process: report its count when it exits
+            _counting_in = os.getpid()
+            if os.environ.get("BENCH_JOBS_LOG"):
+                atexit.register(_report)
         next(_executed)
 
 
-_log = os.environ.get("BENCH_JOBS_LOG")
-if _log:
-
-    @atexit.register
-    def _report():
-        # jobs executed, and workflow modules of this package the process imported
-        prefix = __name__.rpartition(".")[0] + ".wf_"
-        modules = sum(1 for name in list(sys.modules) if name.startswith(prefix))
-        with open(_log, "a") as f:
-            f.write(f"{next(_executed)} {modules}\\n")
+def _report():
+    # jobs executed, and workflow modules of this package the process imported
+    prefix = __name__.rpartition(".")[0] + ".wf_"
+    modules = sum(1 for name in list(sys.modules) if name.startswith(prefix))
+    with open(os.environ["BENCH_JOBS_LOG"], "a") as f:
+        f.write(f"{next(_executed)} {modules}\\n")
 '''
 
 CHAIN_WORKFLOW = '''\

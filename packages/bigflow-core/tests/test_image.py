@@ -165,6 +165,26 @@ def test_no_engine_is_a_one_line_error_with_how_to_start_one(built, tmp_path):
     assert (root / "build/manifest.json").read_text() == before
 
 
+def test_an_engine_that_never_answers_is_one_line_in_bounded_time(built, tmp_path):
+    from test_image_engine import silent_unix_socket
+
+    root, _ = built
+    with silent_unix_socket(tmp_path / "silent.sock") as path:
+        started = time.monotonic()
+        done = bigflow(root, "build", "image", env={"DOCKER_HOST": f"unix://{path}"})
+        elapsed = time.monotonic() - started
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith(f"Error: the Docker engine at unix://{path} did not answer within "
+                                                   "10 s: ")
+    assert elapsed < 60, elapsed
+
+
+def test_quiet_shows_no_docker_steps_and_no_build_arg_warning(built):
+    root, _ = built
+    done = ok(bigflow(root, "build", "image", "-q", "--base-image", BASE))
+    assert not [line for line in done.stderr.splitlines() if "Step " in line or "[Warning]" in line], done.stderr
+
+
 def start_registry(directory: Path, *, with_auth: bool = False) -> subprocess.Popen:
     """Debian's docker-registry on 127.0.0.1:15000; ``with_auth``: it knows no user, so every push is refused."""
     config = directory / "config.yml"

@@ -219,7 +219,7 @@ def test_no_retries_makes_one_attempt(bf1):
     result = bigflow(bf1, "run", "--workflow", "retriable_workflow", "--no-retries")
     assert one_line_error(result) == (
         "Error: 1 of 1 job(s) of 'retriable_workflow' did not succeed; first: flaky failed: "
-        "ConnectionError: temporary failure #1"
+        "ConnectionError: temporary failure #1 (at bf1_project/retriable.py:18); --debug shows the traceback"
     )
     assert result.stdout.splitlines()[2].split()[:3] == ["flaky", "failed", "1"]
 
@@ -257,7 +257,8 @@ def test_secret_settings_from_any_source_are_masked_in_job_logs_and_the_error_li
     output = result.stdout + result.stderr + debug.stdout + debug.stderr
     assert "tok-from-pyproject" not in output and "pw-from-environment" not in output, output
     assert one_line_error(result) == ("Error: 1 of 1 job(s) of 'wf' did not succeed; first: j failed: "
-                                      "ConnectionError: login refused for password *** (token ***)")
+                                      "ConnectionError: login refused for password *** (token ***) "
+                                      "(at proj/a.py:23); --debug shows the traceback")
     assert "token=*** password=***" in result.stderr  # the job's own log record
     assert "Traceback" in debug.stderr  # with --debug, the job's traceback is logged, masked too
     assert "ConnectionError: login refused for password *** (token ***)" in debug.stderr.split("Traceback")[1]
@@ -299,3 +300,66 @@ def test_levels_are_coloured_when_asked():
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "broken", None, None)
     assert "\033[31mERROR  \033[0m broken" in TextFormatter(color=True).format(record)
     assert "ERROR   broken" in TextFormatter(color=False).format(record)
+
+
+CHILD_JOBS = JOBS + textwrap.dedent("""
+    import os, subprocess, sys
+    from pathlib import Path
+
+    def spawn(context):  # a child that inherits stdout and would hold it open for 1000 s
+        child = subprocess.Popen(["sleep", "1000"])
+        Path(os.environ["PIDS"], f"{context.workflow_id}.pid").write_text(str(child.pid))
+        sys.stdout.write("spawned\\n")
+        if context.workflow_id == "waits":
+            child.wait()
+
+    def lookup(context):
+        return {"id": 1}["customer_id"]
+
+    leaves = bigflow.Workflow("leaves", [PythonJob("spawn", spawn)])
+    waits = bigflow.Workflow("waits", [PythonJob("spawn", spawn)])
+    buggy = bigflow.Workflow("buggy", [PythonJob("lookup", lookup)])
+""")
+
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_nothing_a_job_started_holds_stdout_after_the_run(tmp_path):
+    root = write_project(tmp_path, a=CHILD_JOBS)
+    result = bigflow(root, "run", "-w", "leaves", env={"PIDS": str(tmp_path)})  # returns only once stdout closes
+    assert result.returncode == 0, result.stderr
+    assert "spawned" in result.stdout and not alive(int((tmp_path / "leaves.pid").read_text()))
+
+
+def test_ctrl_c_stops_the_running_job_and_what_it_started(tmp_path):
+    root = write_project(tmp_path, a=CHILD_JOBS)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("bf_")}
+    process = subprocess.Popen([BIGFLOW, "run", "-w", "waits"], cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**environ, "BIGFLOW_LOAD_PLUGINS": "", "PIDS": str(tmp_path)})
+    assert process.stdout.readline() == "spawned\n"
+    process.send_signal(subprocess.signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)  # a hang guard: it ends in about a second
+    assert process.returncode == 130, stderr
+    assert [line.split()[:2] for line in stdout.splitlines() if line.startswith("spawn")] == [["spawn", "cancelled"]]
+    assert not alive(int((tmp_path / "waits.pid").read_text()))
+
+
+BUG_LINE = CHILD_JOBS.splitlines().index('    return {"id": 1}["customer_id"]') + 1
+
+
+def test_a_bug_fails_fast_locally_with_file_line_and_how_to_skip_retries(tmp_path):
+    root = write_project(tmp_path, a=CHILD_JOBS)
+    result = bigflow(root, "run", "-w", "buggy", "--log-format", "text")
+    assert one_line_error(result) == (
+        "Error: 1 of 1 job(s) of 'buggy' did not succeed; first: lookup failed: KeyError: 'customer_id' "
+        f"(at proj/a.py:{BUG_LINE}); --debug shows the traceback")
+    retries = [line.split("] ", 1)[1] for line in result.stderr.splitlines() if "retrying" in line]
+    assert retries == [f"retrying job lookup in 1 s (attempt {n}/4; --no-retries to stop)" for n in (2, 3, 4)]
+    paused = bigflow(root, "run", "-w", "buggy", "--retry-pause", "0.5")
+    assert "retrying job lookup in 0.5 s (attempt 2/4; --no-retries to stop)" in paused.stderr

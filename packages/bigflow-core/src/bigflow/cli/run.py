@@ -10,6 +10,8 @@ import click
 
 from bigflow.errors import BigflowError, UsageError
 
+LOCAL_MAX_RETRY_PAUSE_SEC = 1.0  # a bug fails fast locally; Airflow keeps each job's retry_pause_sec
+
 
 def parse_runtime(text: str | None) -> str | datetime:
     """``--runtime``, checked: the text as given (its 1.x form becomes ``runtime_str``), or now when absent."""
@@ -34,12 +36,15 @@ def parse_runtime(text: str | None) -> str | datetime:
               help="'auto': text on a terminal; JSON when piped in a Kubernetes pod or with BIGFLOW_LOG_FORMAT=json.")
 @click.option("--retries/--no-retries", default=True, show_default=True,
               help="Retry failed jobs as their retry_count says; --no-retries when Airflow retries instead.")
+@click.option("--retry-pause", type=click.FloatRange(min=0), metavar="SECONDS",
+              help=f"Pause between attempts of every job (default: the job's retry_pause_sec, at most "
+                   f"{LOCAL_MAX_RETRY_PAUSE_SEC:g} s locally).")
 @click.option("--project-package", hidden=True, help="Accepted for BigFlow 1.x compatibility; ignored.")
 def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: str | None, jobs: int,
-        log_format: str, retries: bool, project_package: str | None) -> None:
+        log_format: str, retries: bool, retry_pause: float | None, project_package: str | None) -> None:
     """Run a workflow (--workflow) or one job (--job) locally."""
     from bigflow import environment, ids, log
-    from bigflow.executor import run_workflow
+    from bigflow.executor import RetryPolicy, run_workflow
     from bigflow.plugins.requirements import check_required
     from bigflow.project import require_project
 
@@ -60,12 +65,16 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
         workflow = project.finder.find(workflow_id)
         if only_job is not None:
             workflow.find_job(only_job)  # a one-line error naming the nearest job id
+        retry = RetryPolicy(enabled=retries, pause=retry_pause, hint="; --no-retries to stop",
+                            max_pause=LOCAL_MAX_RETRY_PAUSE_SEC if retry_pause is None else None)
         report = run_workflow(workflow, runtime=when, env=config.name, config=config, jobs=jobs,
-                              only_job=only_job, hooks=_PluginHooks(), retries=retries)
+                              only_job=only_job, hooks=_PluginHooks(), retry=retry, isolate=True)
     _print_report(report)
     if not report.ok:
         failure = report.failure()
-        raise BigflowError(log.mask(str(failure)), exit_code=failure.exit_code)
+        first = next(result for result in report.results if result.state != "success")
+        hint = "; --debug shows the traceback" if first.traceback and not debug else ""
+        raise BigflowError(log.mask(str(failure)) + hint, exit_code=failure.exit_code)
 
 
 class _PluginHooks:
