@@ -10,7 +10,8 @@ by two modules is an error naming both.
 
 ``listing()`` (``bigflow workflows list``) imports every module, each on its own: one that fails is reported
 with its file and line, and the others are still listed. Its records are cached too, for the exact set of file
-versions they were made from.
+versions they were made from, the same ``pyproject.toml`` and the same ``bf_*`` variables (a module may build
+its workflows from the configuration).
 """
 
 from __future__ import annotations
@@ -164,13 +165,21 @@ class WorkflowFinder:
                 changed = True
         self._entries = entries
         listing = data.get("listing")
-        self._listing = listing if isinstance(listing, dict) and listing.get("stamps") == self._stamps() else None
+        self._listing = listing if isinstance(listing, dict) and listing.get("key") == self._listing_key() else None
         if changed or old.keys() != entries.keys():
             self._write_index()
         return entries
 
-    def _stamps(self) -> dict[str, list[int]]:
-        return {name: list(e.module.stamp) for name, e in self.entries().items()}
+    def _listing_key(self) -> dict[str, Any]:
+        """What a listing depends on: every module's version, pyproject.toml's, the ``bf_*`` variables."""
+        try:
+            stat = (self.root / "pyproject.toml").stat()
+            pyproject = [stat.st_mtime_ns, stat.st_size]
+        except OSError:
+            pyproject = None
+        return {"modules": {name: list(e.module.stamp) for name, e in self.entries().items()},
+                "pyproject": pyproject,
+                "environ": sorted([k, v] for k, v in os.environ.items() if k.lower().startswith("bf_"))}
 
     def _import(self, entry: Entry) -> list[Workflow] | None:
         """The module's workflows, or None (and the error recorded) when it does not import."""
@@ -287,7 +296,7 @@ class WorkflowFinder:
         for entry in self.entries().values():
             self._import(entry)  # a module defining no workflow may still be broken: say so
         if not self.broken():
-            self._listing = {"stamps": self._stamps(), "records": records}
+            self._listing = {"key": self._listing_key(), "records": records}
             self._write_index()
         return records
 
