@@ -267,3 +267,22 @@ def test_run_and_build_dags_accept_the_same_workflows(tmp_path, workflow, accept
     except BigflowError:
         outcomes.append(False)
     assert outcomes == [accepted, accepted]
+
+
+def test_secret_values_never_reach_the_build_outputs(tmp_path, monkeypatch):
+    """Secrets from pyproject.toml and from bf_ variables: in the environment, never in build/ (issue 16)."""
+    from bigflow import environment
+
+    monkeypatch.setenv("bf_db_password", "pw-from-variable-1")
+    workflow = 'from bigflow.workflow import Workflow\nfrom .jobs import Step\n' \
+               'wf = Workflow("with_secret", [Step("a")], secrets=["bf_db_password"])\n'
+    project = fresh(project_with(tmp_path, {"api_token": "tok-from-pyproject-1", "db_password": "x"},
+                                 {"with_secret": workflow}))
+    resolved = environment.get(project, "dev")
+    assert resolved["api_token"] == "tok-from-pyproject-1" and resolved["db_password"] == "pw-from-variable-1"
+    build(project, "dev")
+    outputs = [path for path in (project.root / "build").rglob("*") if path.is_file()]
+    assert any(path.name == "with_secret.py" for path in outputs)
+    for path in outputs:
+        text = path.read_text()
+        assert "tok-from-pyproject-1" not in text and "pw-from-variable-1" not in text, path

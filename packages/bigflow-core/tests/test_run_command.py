@@ -302,6 +302,29 @@ def test_levels_are_coloured_when_asked():
     assert "ERROR   broken" in TextFormatter(color=False).format(record)
 
 
+HELLO_CONFIG = JOBS + textwrap.dedent("""
+    config = bigflow.Config('dev', {'message': 'on DEV'}).add_configuration('prod', {'message': 'on PROD'})
+
+    def hello(context):
+        print('message', config.resolve_property('message'), context.env, flush=True)
+
+    hello_config = bigflow.Workflow('hello_config', [PythonJob('hello', hello)])
+""")
+
+
+def test_config_names_an_environment_a_workflow_modules_config_declares(tmp_path):
+    """1.x's documented ``bigflow run --workflow hello_config_workflow --config prod``: --config sets bf_env and
+    the workflow module's own Config applies, although the project declares no 'prod'."""
+    root = write_project(tmp_path, a=HELLO_CONFIG, b=JOBS + "plain = bigflow.Workflow('plain', [PythonJob('j', ok)])\n")
+    ran = bigflow(root, "run", "-w", "hello_config", "--config", "prod")
+    assert ran.returncode == 0, ran.stderr
+    assert "message on PROD prod" in ran.stdout
+    assert one_line_error(bigflow(root, "run", "-w", "plain", "--config", "prod"), 2) == (
+        "Error: unknown environment 'prod' (known: local, dev)")
+    assert one_line_error(bigflow(root, "run", "-w", "hello_config", "--config", "prd"), 2) == (
+        "Error: unknown environment 'prd' (known: local, dev)")
+
+
 CHILD_JOBS = JOBS + textwrap.dedent("""
     import os, subprocess, sys
     from pathlib import Path

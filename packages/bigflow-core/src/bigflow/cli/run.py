@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from bigflow.errors import BigflowError, UsageError
+from bigflow.errors import BigflowError, UnknownNameError, UsageError
 
 LOCAL_MAX_RETRY_PAUSE_SEC = 1.0  # a bug fails fast locally; Airflow keeps each job's retry_pause_sec
 
@@ -44,6 +44,7 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
         log_format: str, retries: bool, retry_pause: float | None, project_package: str | None) -> None:
     """Run a workflow (--workflow) or one job (--job) locally."""
     from bigflow import environment, ids, log
+    from bigflow.configuration import declares_environment
     from bigflow.executor import RetryPolicy, run_workflow
     from bigflow.plugins.requirements import check_required
     from bigflow.project import require_project
@@ -58,11 +59,23 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     project = require_project()
     project.finder.locate(workflow_id)  # an unknown id is refused before any set-up
     check_required(project)
-    config = environment.get(project, env)
+    try:
+        config, unknown = environment.get(project, env), None
+    except UnknownNameError as error:  # 1.x: --config only set bf_env; Configs in workflow modules may declare it
+        if not env:
+            raise
+        config, unknown = environment.get(project, env, undeclared_ok=True), error
     debug = bool(click.get_current_context().find_root().params.get("debug"))
     log.configure(log_format, logging.DEBUG if debug else logging.INFO, mask=config.mask)
     with config.activated():
-        workflow = project.finder.find(workflow_id)
+        try:
+            workflow = project.finder.find(workflow_id)
+        except BigflowError:
+            if unknown is not None:  # the environment is the first thing wrong
+                raise unknown from None
+            raise
+        if unknown is not None and not declares_environment(config.name):
+            raise unknown
         if only_job is not None:
             workflow.find_job(only_job)  # a one-line error naming the nearest job id
         retry = RetryPolicy(enabled=retries, pause=retry_pause, hint="; --no-retries to stop",
