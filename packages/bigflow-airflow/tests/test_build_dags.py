@@ -250,14 +250,14 @@ def test_a_broken_renderer_plugin_is_reported_and_the_others_still_work(tmp_path
 ])
 def test_run_and_build_dags_accept_the_same_workflows(tmp_path, workflow, accepted):
     """Whatever ``bigflow run`` accepts, ``bigflow build dags`` accepts, and the other way round."""
-    from bigflow.executor import run_workflow
+    from bigflow.executor import RetryPolicy, run_workflow
 
     source = f"from bigflow.workflow import Workflow\nfrom .jobs import Step\nwf = {workflow}\n"
     project = fresh(project_with(tmp_path, modules={"case": source}))
     outcomes = []
     try:
         found = project.finder.all()
-        ran = [run_workflow(w, runtime="2024-01-02", retries=False) for w in found]
+        ran = [run_workflow(w, runtime="2024-01-02", retry=RetryPolicy(enabled=False)) for w in found]
         outcomes.append(all(report.ok for report in ran))
     except BigflowError:
         outcomes.append(False)

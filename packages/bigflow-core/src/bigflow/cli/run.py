@@ -57,7 +57,8 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
     assert workflow_id is not None
     when = parse_runtime(runtime)
     project = require_project()
-    project.finder.locate(workflow_id)  # an unknown id is refused before any set-up
+    if not env:  # an unknown id is refused before any set-up (with --config, a wrong environment is named first)
+        project.finder.locate(workflow_id)
     check_required(project)
     try:
         config, unknown = environment.get(project, env), None
