@@ -482,3 +482,11 @@ def local_timezone(monkeypatch):
 def test_hourly_start_time_converts_local_time_to_utc(local_timezone, zone, expected):
     local_timezone(zone)
     assert hourly_start_time(datetime(2024, 5, 1, 10, 0, 0, 500)) == expected
+
+
+def test_jobs_run_in_1x_order_each_right_after_its_upstream_jobs():
+    a, b, c, d, e, f, g, h, i = jobs(*"abcdefghi")
+    workflow = Workflow("wf", {a: [e, f, g], b: [f], c: [f], d: [g], g: [h], e: [i], f: [i]})
+    assert workflow.job_ids == ["a", "e", "b", "c", "f", "i", "d", "g", "h"]  # i right after its last upstream f
+    long_chain = jobs(*(f"j{i}" for i in range(3000)))  # no recursion limit
+    assert Workflow("chain", long_chain).job_ids[-1] == "j2999"
