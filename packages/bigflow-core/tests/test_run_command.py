@@ -158,7 +158,8 @@ JOBS = textwrap.dedent("""
          "with a UTC offset)"),
         (["run", "-w", "wf", "-r", "9999-12-31T23:00:00-05:00"], {}, 2,
          "Error: --runtime is '9999-12-31T23:00:00-05:00', out of range: in UTC it falls outside years 0001-9999"),
-        (["run", "-w", "wf", "-c", "prd"], {}, 2, "Error: unknown environment 'prd' (known: local, dev)"),
+        (["run", "-w", "wf", "-c", "prd"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', ok)])\n"}, 2,
+         "Error: unknown environment 'prd' (known: local, dev)"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', boom, retry_count=0)])\n"},
          1, "Error: 1 of 1 job(s) of 'wf' did not succeed; first: j failed: ValueError: bad input row 7"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', slow, retry_count=0, "

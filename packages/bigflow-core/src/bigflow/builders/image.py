@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bigflow import verbosity
 from bigflow.artifacts import Artifact, Manifest, Plan, file_digest
 from bigflow.builders import run_tool, say, uv_binary
 from bigflow.errors import BigflowError
@@ -390,7 +391,7 @@ class ImageBuilder:
         cache_from = list(options.get("cache_from") or [])
         for image in cache_from:
             _ensure_local(client, image)
-        quiet, no_cache = bool(options.get("quiet")), bool(options.get("no_cache"))
+        quiet, no_cache = bool(options.get("quiet")) or verbosity.quiet(), bool(options.get("no_cache"))
         deps_tag, lock_used, deps_built = dependencies_image(
             client, project, base, repository, root / WORK, cache_from=cache_from, no_cache=no_cache, quiet=quiet)
         context = stage_context(project, base, wheel, dockerfile)

@@ -88,6 +88,8 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, start
     if span and span[0] > span[1]:
         raise UsageError(f"--from {start!r} is after --to {end!r}")
     project = require_project()
+    if not env:  # an unknown id is refused before any set-up (with --config, a wrong environment is named first)
+        project.finder.locate(workflow_id)
     check_required(project)
     try:
         config, unknown = environment.get(project, env), None
