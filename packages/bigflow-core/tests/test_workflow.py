@@ -447,7 +447,11 @@ def test_invalid_schedules(schedule, message):
 @pytest.mark.parametrize(("options", "message"), [
     ({"max_active_runs": 0}, r"max_active_runs must be an integer >= 1, got 0$"),
     ({"tags": "daily"}, r"tags must be a list of strings, got 'daily'$"),
-    ({"secrets": ["bf-db"]}, r"secret 'bf-db' must be an environment variable name$"),
+    ({"secrets": ["bf-db"]}, r"secret 'bf-db' must be an environment variable name"),
+    ({"secrets": ["S" * 70]}, r"secret 'S{70}' gives the Kubernetes secret name 's{70}', which Kubernetes rejects"),
+    ({"tags": ["t" * 101]}, r"tag 't{40}'... is longer than the 100 characters Airflow allows$"),
+    ({"schedule_interval": "@continuous", "max_active_runs": 2},
+     r"invalid schedule_interval '@continuous': '@continuous' needs max_active_runs=1"),
     ({"description": "a", "doc": "b"}, r"give description or doc, not both$"),
     ({"start_time_factory": "daily"}, r"start_time_factory must be callable"),
 ])

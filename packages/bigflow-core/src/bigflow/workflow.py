@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import abc
 import difflib
-import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
-from bigflow import runtimes, schedules
+from bigflow import ids, runtimes, schedules
 from bigflow.compat.workflow import (  # noqa: F401 (1.x names of bigflow.workflow)
     DEFAULT_EXECUTION_TIMEOUT_IN_SECONDS,
     DEFAULT_PIPELINE_LEVEL_EXECUTION_TIMEOUT_SHIFT_IN_SECONDS,
@@ -56,7 +55,6 @@ DEFAULT_RETRY_COUNT = 3
 DEFAULT_RETRY_PAUSE_SEC = 60
 DEFAULT_EXECUTION_TIMEOUT_SEC = 10800
 DEFAULT_SCHEDULE_INTERVAL = "@daily"
-_SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class InvalidJobGraph(InvalidWorkflowError):
@@ -359,7 +357,6 @@ class Workflow(LegacyWorkflow):
         self.graph = definition.graph if isinstance(definition, Definition) else JobGraph(definition, where)
         for job in self.graph.jobs:
             job_settings(job, where)
-        schedules.parse(schedule_interval, workflow_id)
         self.schedule_interval = schedule_interval
         if not callable(start_time_factory):
             raise InvalidWorkflowError(f"{where}: start_time_factory must be callable, got {start_time_factory!r}")
@@ -367,20 +364,20 @@ class Workflow(LegacyWorkflow):
         self.depends_on_past = bool(depends_on_past)
         self.secrets = tuple([secrets] if isinstance(secrets, str) else secrets)
         for name in self.secrets:
-            if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
-                raise InvalidWorkflowError(f"{where}: secret {name!r} must be an environment variable name")
+            ids.secret_names(name, where)
         self.env_variable = env_variable
         if description is not None and doc is not None and description != doc:
             raise InvalidWorkflowError(f"{where}: give description or doc, not both")
         self.description = description if description is not None else doc
         if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
             raise InvalidWorkflowError(f"{where}: tags must be a list of strings, got {tags!r}")
-        self.tags = tuple(tags)
+        self.tags = tuple(ids.check_tag(tag, where) for tag in tags)
         self.owner = owner
         self.catchup = bool(catchup)
         if isinstance(max_active_runs, bool) or not isinstance(max_active_runs, int) or max_active_runs < 1:
             raise InvalidWorkflowError(f"{where}: max_active_runs must be an integer >= 1, got {max_active_runs!r}")
         self.max_active_runs = max_active_runs
+        schedules.parse(self.schedule_interval, workflow_id, max_active_runs)  # '@continuous' needs one run
         self.options = options
 
     def __repr__(self) -> str:
