@@ -186,16 +186,33 @@ def _serially(bucket, action, names, workers=8):
         action(name)
 
 
-def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, tmp_path):
+def other_checkout(project):
+    """A second clone of the project (as a second CI job has), with workflow 'orders' changed."""
     import shutil
 
     from airflow_projects import fresh
 
-    first = build(project, "dev")
-    checkout = fresh(project).root.parent / "second-checkout"  # e.g. two CI jobs, each with its own clone
+    project = fresh(project)
+    checkout = project.root.parent / "second-checkout"
     shutil.copytree(project.root, checkout)
-    other = fresh(project).__class__(checkout, project.settings, project.name)
+    other = project.__class__(checkout, project.settings, project.name)
     (other.root / other.package / "orders.py").write_text(workflow("orders", retries=5))
+    return other
+
+
+def configured(project, lines: str):
+    """The project with ``lines`` added to its dev environment, as a new process reads it."""
+    from airflow_projects import fresh
+
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.bigflow.environments.dev]\n",
+                                                       f"[tool.bigflow.environments.dev]\n{lines}"))
+    return fresh(project)
+
+
+def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, tmp_path):
+    first = build(project, "dev")
+    other = other_checkout(project)
     second = build(other, "dev", version="2.0.0")
     real_upload = storage.Blob.upload_from_string
     uploading, proceed = threading.Event(), threading.Event()
@@ -307,3 +324,63 @@ def test_dags_built_for_another_environment_or_edited_after_the_build_are_refuse
     with pytest.raises(BigflowError, match=r"the build manifest has no DAG files"):
         ComposerTarget().plan(project, manifest, environment("prod", project), {})
     assert objects(bucket) == {}
+
+
+def test_a_holder_that_cannot_renew_its_lease_stops_before_the_switch(project, bucket, monkeypatch):
+    import time
+
+    from bigflow_airflow.bucket import Bucket
+
+    project = configured(project, "deploy_lock_lease_sec = 0.6\n")
+    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    old = visible(bucket)
+    (project.root / project.package / "orders.py").write_text(workflow("orders", retries=4))
+    second = build(project, "dev")
+    real_write = Bucket.write
+
+    def write(self, name, data, what, **kwargs):
+        if what == "renewing the deploy lock":
+            raise BigflowError("bucket unreachable (injected)")
+        if name.endswith(".src"):
+            time.sleep(0.5)  # a slow upload: the lease runs out meanwhile
+        return real_write(self, name, data, what, **kwargs)
+
+    monkeypatch.setattr(Bucket, "write", write)
+    with pytest.raises(BigflowError, match=r"^lost the deploy lock gs://.*/dags/shop/.bigflow/deploy.lock: not "
+                                           r"renewed for 0.4 s \(the bucket did not answer\); stopped before changing "
+                                           r"anything more$"):
+        ComposerTarget().deploy(project, second, "dev")
+    assert visible(bucket) == old
+
+
+def test_with_deploy_lock_timeout_sec_the_second_deploy_waits_for_the_first(project, bucket, monkeypatch):
+    project = configured(project, "deploy_lock_timeout_sec = 60\ndeploy_lock_lease_sec = 2\n")
+    first = build(project, "dev")
+    other = other_checkout(project)
+    second = build(other, "dev", version="2.0.0")
+    real_upload = storage.Blob.upload_from_string
+    uploading, proceed = threading.Event(), threading.Event()
+
+    def paused_upload(blob, data, *args, **kwargs):
+        if blob.name.endswith(".src") and not proceed.is_set():
+            uploading.set()
+            assert proceed.wait(30)
+        return real_upload(blob, data, *args, **kwargs)
+
+    monkeypatch.setattr(storage.Blob, "upload_from_string", paused_upload)
+    errors: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _record(errors, ComposerTarget().deploy, project, first, "dev"))
+    thread.start()
+    assert uploading.wait(30)
+    threading.Timer(1.5, proceed.set).start()  # the first deploy goes on while the second one waits
+    ComposerTarget().deploy(other, second, "dev")
+    thread.join(30)
+    assert not errors
+    assert visible(bucket) == local_files(other, second)  # one complete set: the one deployed last
+
+
+def _record(errors, function, *args):
+    try:
+        function(*args)
+    except BaseException as error:  # noqa: BLE001 - reported by the test
+        errors.append(error)

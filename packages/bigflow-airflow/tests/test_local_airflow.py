@@ -157,7 +157,7 @@ def test_a_deploy_resolves_the_environment_and_loads_the_code_config_once(tmp_pa
     Manifest(project.name, "1.0.0", []).write(project.root)  # local-airflow renders its own DAG files
     calls = []
     real_resolve, real_load = environment.resolve, environment._code_configs
-    monkeypatch.setattr(environment, "resolve", lambda *a: calls.append("resolve") or real_resolve(*a))
+    monkeypatch.setattr(environment, "resolve", lambda *a, **k: calls.append("resolve") or real_resolve(*a, **k))
     monkeypatch.setattr(environment, "_code_configs", lambda p: calls.append("load") or real_load(p))
     monkeypatch.chdir(project.root)
     done = bigflow_cli("deploy", "local-airflow", "--config", "local")

@@ -164,6 +164,7 @@ def test_required_plugins(tmp_path, monkeypatch, bigflow_cli):
 
 @pytest.mark.parametrize(("old", "new"), [
     ("build-dags", "build dags"), ("build-image", "build image"), ("build-package", "build package"),
+    ("build-requirements", "build requirements"),
     ("deploy-dags", "deploy composer"), ("deploy-image", "deploy image"), ("project-version", "version"),
     ("pv", "version"),
 ])

@@ -88,14 +88,10 @@ def storage_client(values: Mapping[str, Any]) -> Any:
 
 
 def _number(values: Mapping[str, Any], key: str, default: float, env: str, *, zero: bool = False) -> float:
-    value = values.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1
-    if number < 0 or (number == 0 and not zero):
+    number = Environment.of(values, env).float(key, default)  # the type check names key and environment
+    if number is None or number < 0 or (number == 0 and not zero):
         raise BigflowError(f"configuration key {key!r} of environment {env!r} must be a number of seconds "
-                           f"{'>= 0' if zero else '> 0'}, got {value!r}")
+                           f"{'>= 0' if zero else '> 0'}, got {number!r}")
     return number
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bigflow import verbosity
 from bigflow.artifacts import Artifact, Manifest, Plan, file_digest
 from bigflow.builders import run_tool, uv_binary
 from bigflow.contracts import Option
@@ -393,7 +394,7 @@ class ImageBuilder:
         cache_from = list(options["cache_from"])
         for image in cache_from:
             _ensure_local(client, image)
-        quiet, no_cache = bool(options["quiet"]), bool(options["no_cache"])
+        quiet, no_cache = bool(options["quiet"]) or verbosity.quiet(), bool(options["no_cache"])
         deps_tag, lock_used, deps_built = dependencies_image(
             client, project, base, repository, root / WORK, cache_from=cache_from, no_cache=no_cache, quiet=quiet)
         context = stage_context(project, base, wheel, dockerfile)

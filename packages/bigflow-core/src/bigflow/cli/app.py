@@ -28,7 +28,8 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
 
 #: BigFlow 1.x command names: hidden, each runs its new command after one line on stderr naming it.
 ALIASES = {"project-version": "version", "pv": "version", "build-dags": "build dags", "build-image": "build image",
-           "build-package": "build package", "deploy-dags": "deploy composer", "deploy-image": "deploy image"}
+           "build-package": "build package", "build-requirements": "build requirements",
+           "deploy-dags": "deploy composer", "deploy-image": "deploy image"}
 
 
 def _plugin_commands() -> dict[str, str]:

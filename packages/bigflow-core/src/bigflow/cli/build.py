@@ -121,7 +121,8 @@ def _config_flag(env: Any) -> str:
 @click.command("build", cls=DeclaredOptionsCommand, kind="artifact_builder")
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option("--config", "-c", "env", metavar="ENV", help="Environment whose settings to use (docker_repository, ...).")
-@click.option("--quiet", "-q", is_flag=True, help="No Docker build steps or output: only the summary lines.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines and no Docker build output (warnings and "
+              "errors stay).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build manifest as JSON.")
 def build(names: tuple[str, ...], env: str | None, quiet: bool, as_json: bool, **given: Any) -> None:
     """Build artifacts: every registered builder, or the NAMEs given (requirements, package, image, dags, ...).
@@ -134,6 +135,10 @@ def build(names: tuple[str, ...], env: str | None, quiet: bool, as_json: bool, *
     from bigflow.output import say, warn
     from bigflow.versioning import project_version
 
+    if quiet:
+        from bigflow.verbosity import set_level
+
+        set_level(-1)
     project = _project()
     environment = _environment(project, env)
     builders = _selected("artifact_builder", names)

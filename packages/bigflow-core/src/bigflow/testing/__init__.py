@@ -186,3 +186,10 @@ def bigflow_project(bigflow_cli: Callable[..., CliResult], tmp_path: Path,
     project = new_project(bigflow_cli, tmp_path)
     monkeypatch.chdir(project.root)
     return project
+
+
+# BigFlow 1.x: ``bigflow.testing.ForkIsolateMixin`` / ``SpawnIsolateMixin`` (see bigflow.testing.isolate)
+from bigflow.lazy import lazy_exports  # noqa: E402
+
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(("ForkIsolateMixin", "SpawnIsolateMixin"),
+                                                            "bigflow.testing.isolate"), {"isolate"})
