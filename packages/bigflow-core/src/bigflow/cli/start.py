@@ -47,7 +47,7 @@ def start_project(name: str, gcp_project: str | None, region: str | None, dags_b
                 setattr(options, attribute, answer or None)
     path, contributions = create(options, target)
     if as_json:
-        from bigflow.cli.output import print_json
+        from bigflow.output import print_json
 
         print_json({"name": name, "path": str(path), "examples": [
             {"name": "hello", "plugin": "bigflow-core"}, *({"name": c.name, "plugin": c.plugin} for c in contributions)]})
