@@ -332,7 +332,7 @@ def test_a_holder_that_cannot_renew_its_lease_stops_before_the_switch(project, b
     from bigflow_airflow.bucket import Bucket
 
     project = configured(project, "deploy_lock_lease_sec = 0.6\n")
-    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
     old = visible(bucket)
     (project.root / project.package / "orders.py").write_text(workflow("orders", retries=4))
     second = build(project, "dev")
@@ -349,7 +349,7 @@ def test_a_holder_that_cannot_renew_its_lease_stops_before_the_switch(project, b
     with pytest.raises(BigflowError, match=r"^lost the deploy lock gs://.*/dags/shop/.bigflow/deploy.lock: not "
                                            r"renewed for 0.4 s \(the bucket did not answer\); stopped before changing "
                                            r"anything more$"):
-        ComposerTarget().deploy(project, second, "dev")
+        ComposerTarget().deploy(project, second, environment("dev", project), {})
     assert visible(bucket) == old
 
 
@@ -369,11 +369,12 @@ def test_with_deploy_lock_timeout_sec_the_second_deploy_waits_for_the_first(proj
 
     monkeypatch.setattr(storage.Blob, "upload_from_string", paused_upload)
     errors: list[BaseException] = []
-    thread = threading.Thread(target=lambda: _record(errors, ComposerTarget().deploy, project, first, "dev"))
+    dev = environment("dev", project)
+    thread = threading.Thread(target=lambda: _record(errors, ComposerTarget().deploy, project, first, dev, {}))
     thread.start()
     assert uploading.wait(30)
     threading.Timer(1.5, proceed.set).start()  # the first deploy goes on while the second one waits
-    ComposerTarget().deploy(other, second, "dev")
+    ComposerTarget().deploy(other, second, environment("dev", other), {})
     thread.join(30)
     assert not errors
     assert visible(bucket) == local_files(other, second)  # one complete set: the one deployed last

@@ -65,8 +65,9 @@ def list_plugins(show_all: bool, as_json: bool) -> None:
     print_table("bigflow plugins", ("Name", "Version", "Status", "Provides"), rows)
 
 
-def inspect_loaded() -> tuple[list[dict[str, Any]], list[str]]:
-    """Load every plugin (imports have a time limit) and check it: records with hooks, and the problems."""
+def inspect_loaded(as_json: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
+    """Load every plugin (imports have a time limit) and check it: records with hooks, and the problems (a missing
+    required plugin raises, unless ``as_json``: then it is one of the problems)."""
     from bigflow.cli.app import cli_host
     from bigflow.plugins.checks import provides_problems, registered_by
     from bigflow.plugins.kinds import KINDS
@@ -75,8 +76,14 @@ def inspect_loaded() -> tuple[list[dict[str, Any]], list[str]]:
 
     host = cli_host().load()
     registered = registered_by(host)
-    check_required()
-    problems = [f"{p.name}: {p.status_text}" for p in host.plugins if p.status not in (OK, DISABLED)]
+    problems = []
+    try:
+        check_required()
+    except PluginError as error:
+        if not as_json:
+            raise
+        problems.append(str(error))
+    problems += [f"{p.name}: {p.status_text}" for p in host.plugins if p.status not in (OK, DISABLED)]
     problems += host.conflicts
     records = []
     for plugin in host.plugins:
@@ -101,7 +108,7 @@ def check_plugins(as_json: bool) -> None:
     one, or a bigflow.provides entry that does not match what the plugin registers."""
     from bigflow.output import print_json, print_table
 
-    records, problems = inspect_loaded()
+    records, problems = inspect_loaded(as_json)
     if as_json:
         print_json({"ok": not problems, "problems": problems, "plugins": records})
     else:
