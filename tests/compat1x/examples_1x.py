@@ -71,9 +71,11 @@ def copy_project(checkout: Path, work: Path) -> Path:
 def run_steps(project: Path) -> list[Step]:
     steps = []
     listed = bigflow(project, "workflows", "list", "--json")
-    ids = sorted(w["id"] for w in json.loads(listed.stdout)) if listed.returncode == 0 else []
+    records = json.loads(listed.stdout) if listed.stdout.strip() else []
+    ids = sorted(record["workflow_id"] for record in records)
+    broken = sorted(record["workflow_id"] for record in records if record.get("broken"))
     steps.append(Step("bigflow workflows list --json", listed.returncode, listed.returncode == 0 and bool(ids),
-                      ", ".join(ids) or last_line(listed)))
+                      f"{len(ids)} workflows" + (f"; broken: {', '.join(broken)}: {last_line(listed)}" if broken else "")))
     documented = {args[1] for args, _ in DOCUMENTED_RUNS if args[0] == "--workflow"}
     runs = [*DOCUMENTED_RUNS, *((("--workflow", i), "") for i in ids if i not in documented)]
     for args, printed in runs:
@@ -88,6 +90,11 @@ def run_steps(project: Path) -> list[Step]:
     dags = sorted(p.stem for p in (project / "build" / "dags").glob("*/*.py"))
     steps.append(Step("bigflow build dags", built.returncode, built.returncode == 0 and dags == ids,
                       f"{len(dags)} DAG files" if built.returncode == 0 else last_line(built)))
+    if built.returncode != 0:  # then each workflow on its own, so the others are still built and loaded
+        for workflow_id in [i for i in ids if i not in broken]:
+            one = bigflow(project, "build", "dags", "--workflow", workflow_id)
+            steps.append(Step(f"bigflow build dags --workflow {workflow_id}", one.returncode, one.returncode == 0,
+                              last_line(one)))
     return steps
 
 

@@ -29,6 +29,8 @@ def marker_module(marker: Path, text: str) -> str:
         ("from proj.factory import make\nw = make('z')\n", {}, True),  # made elsewhere
         ('"""Doc."""\nimport os\nLIMIT = 10\nNAMES = ("a", "b")\n\ndef f():\n    return os.sep\n', {}, False),
         ("import logging\nlog = logging.getLogger(__name__)\n", {}, True),  # could fail: import it to know
+        ("import bigflow\nfrom proj.base import DailyWorkflow\na = bigflow.Workflow('a', [])\nb = DailyWorkflow('b')\n",
+         {"a": 3}, True),  # a subclass
     ],
 )
 def test_static_scan(text, workflows, dynamic):
@@ -114,6 +116,8 @@ def test_the_listing_is_cached_for_the_exact_file_versions(tmp_path):
     first = bigflow(root, "workflows", "list")
     assert bigflow(root, "workflows", "list").stdout == first.stdout
     assert marker.read_text() == "proj.a\n"  # the second listing imported nothing
+    bigflow(root, "workflows", "list", env={"bf_env": "dev"})
+    assert marker.read_text() == "proj.a\nproj.a\n"  # another configuration: listed anew
     (root / "proj" / "b.py").write_text(WORKFLOW + "wf = bigflow.Workflow('wf_b', [PythonJob('j', ok)])\n")
     assert [row.split()[0] for row in bigflow(root, "workflows", "list").stdout.splitlines()[1:]] == ["wf", "wf_b"]
 

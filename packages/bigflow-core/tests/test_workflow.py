@@ -447,7 +447,11 @@ def test_invalid_schedules(schedule, message):
 @pytest.mark.parametrize(("options", "message"), [
     ({"max_active_runs": 0}, r"max_active_runs must be an integer >= 1, got 0$"),
     ({"tags": "daily"}, r"tags must be a list of strings, got 'daily'$"),
-    ({"secrets": ["bf-db"]}, r"secret 'bf-db' must be an environment variable name$"),
+    ({"secrets": ["bf-db"]}, r"secret 'bf-db' must be an environment variable name"),
+    ({"secrets": ["S" * 70]}, r"secret 'S{70}' gives the Kubernetes secret name 's{70}', which Kubernetes rejects"),
+    ({"tags": ["t" * 101]}, r"tag 't{40}'... is longer than the 100 characters Airflow allows$"),
+    ({"schedule_interval": "@continuous", "max_active_runs": 2},
+     r"invalid schedule_interval '@continuous': '@continuous' needs max_active_runs=1"),
     ({"description": "a", "doc": "b"}, r"give description or doc, not both$"),
     ({"start_time_factory": "daily"}, r"start_time_factory must be callable"),
 ])
@@ -482,3 +486,11 @@ def local_timezone(monkeypatch):
 def test_hourly_start_time_converts_local_time_to_utc(local_timezone, zone, expected):
     local_timezone(zone)
     assert hourly_start_time(datetime(2024, 5, 1, 10, 0, 0, 500)) == expected
+
+
+def test_jobs_run_in_1x_order_each_right_after_its_upstream_jobs():
+    a, b, c, d, e, f, g, h, i = jobs(*"abcdefghi")
+    workflow = Workflow("wf", {a: [e, f, g], b: [f], c: [f], d: [g], g: [h], e: [i], f: [i]})
+    assert workflow.job_ids == ["a", "e", "b", "c", "f", "i", "d", "g", "h"]  # i right after its last upstream f
+    long_chain = jobs(*(f"j{i}" for i in range(3000)))  # no recursion limit
+    assert Workflow("chain", long_chain).job_ids[-1] == "j2999"

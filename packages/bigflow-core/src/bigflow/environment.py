@@ -87,7 +87,8 @@ class Environment(Mapping[str, Any]):
 
     def source(self, key: str) -> str:
         """Where ``key``'s value came from: ``pyproject.toml``, ``code``, ``plugin:<name>``, ``env:bf_<key>``..."""
-        return self._sources.get(key, "default" if key in self.registry.by_name else "")
+        declared = self.registry.get(key)
+        return self._sources.get(key, "default" if declared and declared.setting.default is not None else "")
 
     def as_config(self) -> dict[str, Any]:
         """A plain dict of every value, the 1.x-compatible ``context.config``."""
@@ -248,10 +249,12 @@ def environments(project: Project, code_configs: list[tuple[str, Any]] | None = 
     return names, default
 
 
-def choose_env(project: Project, requested: str | None, code_configs: list[tuple[str, Any]] | None = None) -> str:
+def choose_env(project: Project, requested: str | None, code_configs: list[tuple[str, Any]] | None = None,
+               *, undeclared_ok: bool = False) -> str:
+    """The environment's name; an undeclared one is an error unless ``undeclared_ok`` (see ``bigflow run``)."""
     names, default = environments(project, code_configs)
     env = requested or os.environ.get(f"{PREFIX}env") or default or DEFAULT_ENV
-    if names and env not in names:
+    if names and env not in names and not undeclared_ok:
         import difflib
 
         close = difflib.get_close_matches(env, names, n=1)
@@ -260,20 +263,20 @@ def choose_env(project: Project, requested: str | None, code_configs: list[tuple
     return env
 
 
-def get(project: Project, requested: str | None = None) -> Environment:
+def get(project: Project, requested: str | None = None, *, undeclared_ok: bool = False) -> Environment:
     """The environment, resolved once per process (per plugin host) for the same project, name and ``bf_``
     variables."""
     from bigflow import plugins
 
     cache = plugins.host().__dict__.setdefault("_bigflow_environments", {})
     variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.lower().startswith(PREFIX)))
-    key = (project.root, repr(project.settings), requested, variables)
+    key = (project.root, repr(project.settings), requested, variables, undeclared_ok)
     if key not in cache:
-        cache[key] = resolve(project, requested)
+        cache[key] = resolve(project, requested, undeclared_ok=undeclared_ok)
     return cache[key]
 
 
-def resolve(project: Project, requested: str | None = None) -> Environment:
+def resolve(project: Project, requested: str | None = None, *, undeclared_ok: bool = False) -> Environment:
     """The configuration of the requested (or default) environment, checked against the declared settings;
     see the module docstring. Prefer :func:`get`, which resolves once per process."""
     from bigflow.configuration import from_environment
@@ -281,7 +284,7 @@ def resolve(project: Project, requested: str | None = None) -> Environment:
     registry = settings_registry()
     check_project_table(project, registry)
     code_configs = _code_configs(project)
-    env = choose_env(project, requested, code_configs)
+    env = choose_env(project, requested, code_configs, undeclared_ok=undeclared_ok)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
 
@@ -300,8 +303,12 @@ def resolve(project: Project, requested: str | None = None) -> Environment:
                 if row.secret:
                     secrets.add(row.key)
     _apply_plugin_sources(env, values, sources)
+    variables = set(os.environ)  # one snapshot: a lookup per declared key would cost more than the rest
     for key in [*values, *(n for n in registry.names(ENVIRONMENT) if n not in values)]:
-        found = from_environment(f"{PREFIX}{key}") if key != "env" else None
+        variable = f"{PREFIX}{key}"
+        if key == "env" or not {variable, variable.upper()} & variables:
+            continue
+        found = from_environment(variable)
         if found is not None:
             put({key: found[1]}, f"env:{found[0]}")
     missing = sorted(k for k, v in values.items() if v is None)
@@ -358,6 +365,7 @@ def check_environment(environment: Environment) -> None:
 def settings_registry() -> Registry:
     """Core's settings and those every loaded plugin declares with ``register_settings``."""
     from bigflow import plugins
+    from bigflow.plugins.manager import current_plugin
 
     host = plugins.host()
     cached = host.__dict__.get("_bigflow_settings")
@@ -365,15 +373,14 @@ def settings_registry() -> Registry:
         return cached
     registry = core_registry()
     host.load()
-    for impl in host.pm.hook.register_settings.get_hookimpls():
-        owner = impl.plugin_name.partition(":")[0]
 
-        def register(name: str, setting: Any, owner: str = owner) -> None:
-            if getattr(setting, "name", name) != name:
-                raise ConfigError(f"plugin {owner!r} registered setting {setting.name!r} under the name {name!r}")
-            registry.add(setting, owner)
+    def register(name: str, setting: Any) -> None:
+        owner = current_plugin()
+        if getattr(setting, "name", name) != name:
+            raise ConfigError(f"plugin {owner!r} registered setting {setting.name!r} under the name {name!r}")
+        registry.add(setting, owner)
 
-        impl.function(register=register)
+    host.pm.hook.register_settings(register=register)
     host.__dict__["_bigflow_settings"] = registry  # one registry per plugin host (per process)
     return registry
 

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import logging
 import math
@@ -299,15 +300,15 @@ class _Run:
 
 def run_workflow(workflow: Workflow, *, runtime: datetime | date | str | None = None, env: str | None = None,
                  config: Mapping[str, Any] | Config | None = None, jobs: int = 1, only_job: str | None = None,
-                 run_id: str | None = None, hooks: Any = None, retry: RetryPolicy | None = None,
-                 isolate: bool = False) -> RunReport:
+                 run_id: str | None = None, hooks: Any = None, retries: bool = True,
+                 retry: RetryPolicy | None = None, isolate: bool = False) -> RunReport:
     """Run a workflow (or only its job ``only_job``) and report every job's outcome; see the module docstring.
 
     ``hooks`` may have any of ``before_workflow(workflow, context)``, ``after_workflow(workflow, context,
     report)``, ``before_job(job, context)``, ``after_job(job, context, result)`` and ``on_job_error(job,
     context, error)``, called with keyword arguments; job hooks run where the attempt runs (its worker thread
-    or process), ``on_job_error`` of a timeout in the calling thread. ``retry`` (default: every job's own
-    settings) e.g. ``RetryPolicy(enabled=False)`` makes one attempt per job (when Airflow retries instead).
+    or process), ``on_job_error`` of a timeout in the calling thread. ``retries=False`` makes one attempt per
+    job (when Airflow retries instead); ``retry`` tunes retries further (default: every job's own settings).
     ``isolate`` runs attempts in worker processes where it can (:func:`bigflow.workers.can_isolate`).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -319,7 +320,10 @@ def run_workflow(workflow: Workflow, *, runtime: datetime | date | str | None = 
         runtime_str, runtime = runtimes.runtime_str(runtime, parsed), parsed
     context = JobContext.make(runtime=runtime, runtime_str=runtime_str, workflow=workflow, env=env, config=config,
                               run_id=run_id)
-    run = _Run(workflow, context, job_ids, jobs, hooks, retry or RetryPolicy(), isolate)
+    retry = retry or RetryPolicy()
+    if not retries:
+        retry = dataclasses.replace(retry, enabled=False)
+    run = _Run(workflow, context, job_ids, jobs, hooks, retry, isolate)
     report = RunReport(workflow.workflow_id, context.run_id, context.runtime, context.env)
     extra = run.extra
     logger.info("running %s of workflow %s for %s (env %s)", f"job {only_job}" if only_job else "all jobs",

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import abc
 import difflib
-import heapq
-import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
-from bigflow import runtimes, schedules
+from bigflow import ids, runtimes, schedules
 from bigflow.compat.workflow import (  # noqa: F401 (1.x names of bigflow.workflow)
     DEFAULT_EXECUTION_TIMEOUT_IN_SECONDS,
     DEFAULT_PIPELINE_LEVEL_EXECUTION_TIMEOUT_SHIFT_IN_SECONDS,
@@ -57,7 +55,6 @@ DEFAULT_RETRY_COUNT = 3
 DEFAULT_RETRY_PAUSE_SEC = 60
 DEFAULT_EXECUTION_TIMEOUT_SEC = 10800
 DEFAULT_SCHEDULE_INTERVAL = "@daily"
-_SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class InvalidJobGraph(InvalidWorkflowError):
@@ -217,7 +214,8 @@ def job_settings(job: Any, where: str = "") -> JobSettings:
 class JobGraph:
     """A validated job graph: jobs by id, their upstream and downstream job ids, a topological order.
 
-    ``job_ids`` and ``jobs`` are in topological order (among ready jobs, the one declared first comes first).
+    ``job_ids`` and ``jobs`` are in topological order, the one BigFlow 1.x ran jobs in (depth-first from the jobs
+    declared first: a job comes as soon as its upstream jobs did).
     """
 
     def __init__(self, jobs: Mapping[Any, Iterable[Any]] | Sequence[Any], where: str = "job graph") -> None:
@@ -234,11 +232,13 @@ class JobGraph:
             raise InvalidWorkflowError(f"{self.where}: definition must be a list of jobs or a dict "
                                        f"{{job: [downstream jobs]}}, got {type(jobs).__name__}")
         downstream: dict[str, list[str]] = {}
+        sources = []
         for job, after in edges:
             if isinstance(after, str) or not isinstance(after, Iterable):
                 raise InvalidWorkflowError(f"{self.where}: the downstream jobs of {self._add(job)!r} must be a "
                                            f"list of jobs, got {after!r}")
-            targets = downstream.setdefault(self._add(job), [])
+            sources.append(self._add(job))
+            targets = downstream.setdefault(sources[-1], [])
             for target in map(self._add, after):
                 downstream.setdefault(target, [])
                 if target not in targets:
@@ -249,7 +249,8 @@ class JobGraph:
                 upstream[target].append(job_id)
         self.downstream_ids = {job_id: tuple(targets) for job_id, targets in downstream.items()}
         self.upstream_ids = {job_id: tuple(sources) for job_id, sources in upstream.items()}
-        self.job_ids = self._topological_order()
+        self._check_acyclic()
+        self.job_ids = self._depth_first_order(sources)
         self.jobs = tuple(self.by_id[job_id] for job_id in self.job_ids)
 
     def _add(self, node: Any) -> str:
@@ -262,22 +263,54 @@ class JobGraph:
             raise InvalidWorkflowError(f"{self.where}: job {job_id!r} has no execute(context) method")
         return job_id
 
-    def _topological_order(self) -> tuple[str, ...]:
-        position = {job_id: index for index, job_id in enumerate(self.by_id)}
+    def _check_acyclic(self) -> None:
+        """Kahn's algorithm: jobs that never become ready are on (or behind) a cycle, which is named."""
         waiting = {job_id: len(sources) for job_id, sources in self.upstream_ids.items()}
-        ready = [position[job_id] for job_id, count in waiting.items() if count == 0]
-        names = list(self.by_id)
-        order = []
-        while ready:
-            job_id = names[heapq.heappop(ready)]
-            order.append(job_id)
+        ready = [job_id for job_id, count in waiting.items() if count == 0]
+        for job_id in ready:  # grows while iterating
             for target in self.downstream_ids[job_id]:
                 waiting[target] -= 1
                 if waiting[target] == 0:
-                    heapq.heappush(ready, position[target])
-        if len(order) < len(names):
-            cycle = self._cycle(set(names) - set(order))
+                    ready.append(target)
+        if len(ready) < len(self.by_id):
+            cycle = self._cycle(set(self.by_id) - set(ready))
             raise InvalidJobGraph(f"cycle in {self.where}: {' -> '.join(map(str, cycle))}")
+
+    def _depth_first_order(self, sources: Iterable[str]) -> tuple[str, ...]:
+        """1.x's order: walk down from each source in declaration order, noting each job's upstream jobs in the
+        order the walk meets them; then each job comes right after its upstream jobs (recursively)."""
+        met: dict[str, list[str]] = {}  # job -> its upstream jobs, in the order met
+        for source in sources:
+            if source in met:
+                continue
+            met[source] = []
+            stack = [(source, iter(self.downstream_ids[source]))]
+            while stack:
+                job_id, targets = stack[-1]
+                target = next(targets, None)
+                if target is None:
+                    stack.pop()
+                elif target in met:
+                    met[target].append(job_id)
+                else:
+                    met[target] = [job_id]
+                    stack.append((target, iter(self.downstream_ids[target])))
+        order: list[str] = []
+        placed: set[str] = set()
+        for root in met:
+            if root in placed:
+                continue
+            placed.add(root)
+            stack = [(root, iter(met[root]))]
+            while stack:
+                job_id, sources_of = stack[-1]
+                upstream = next(sources_of, None)
+                if upstream is None:
+                    stack.pop()
+                    order.append(job_id)
+                elif upstream not in placed:
+                    placed.add(upstream)
+                    stack.append((upstream, iter(met[upstream])))
         return tuple(order)
 
     def _cycle(self, blocked: set[str]) -> list[str]:
@@ -324,7 +357,6 @@ class Workflow(LegacyWorkflow):
         self.graph = definition.graph if isinstance(definition, Definition) else JobGraph(definition, where)
         for job in self.graph.jobs:
             job_settings(job, where)
-        schedules.parse(schedule_interval, workflow_id)
         self.schedule_interval = schedule_interval
         if not callable(start_time_factory):
             raise InvalidWorkflowError(f"{where}: start_time_factory must be callable, got {start_time_factory!r}")
@@ -332,20 +364,20 @@ class Workflow(LegacyWorkflow):
         self.depends_on_past = bool(depends_on_past)
         self.secrets = tuple([secrets] if isinstance(secrets, str) else secrets)
         for name in self.secrets:
-            if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
-                raise InvalidWorkflowError(f"{where}: secret {name!r} must be an environment variable name")
+            ids.secret_names(name, where)
         self.env_variable = env_variable
         if description is not None and doc is not None and description != doc:
             raise InvalidWorkflowError(f"{where}: give description or doc, not both")
         self.description = description if description is not None else doc
         if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
             raise InvalidWorkflowError(f"{where}: tags must be a list of strings, got {tags!r}")
-        self.tags = tuple(tags)
+        self.tags = tuple(ids.check_tag(tag, where) for tag in tags)
         self.owner = owner
         self.catchup = bool(catchup)
         if isinstance(max_active_runs, bool) or not isinstance(max_active_runs, int) or max_active_runs < 1:
             raise InvalidWorkflowError(f"{where}: max_active_runs must be an integer >= 1, got {max_active_runs!r}")
         self.max_active_runs = max_active_runs
+        schedules.parse(self.schedule_interval, workflow_id, max_active_runs)  # '@continuous' needs one run
         self.options = options
 
     def __repr__(self) -> str:

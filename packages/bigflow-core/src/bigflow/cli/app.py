@@ -28,12 +28,14 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
 
 #: BigFlow 1.x command names: hidden, each runs its new command after one line on stderr naming it.
 ALIASES = {"project-version": "version", "pv": "version", "build-dags": "build dags", "build-image": "build image",
-           "build-package": "build package", "deploy-dags": "deploy composer", "deploy-image": "deploy image"}
+           "build-package": "build package", "build-requirements": "build requirements",
+           "deploy-dags": "deploy composer", "deploy-image": "deploy image"}
 
 
 def _plugin_commands() -> dict[str, str]:
     """Plugin-declared command names -> providing distribution, from metadata (no plugin is imported)."""
-    from bigflow.plugins.manager import DISABLED, INCOMPATIBLE, warn
+    from bigflow.output import warn
+    from bigflow.plugins.manager import DISABLED, INCOMPATIBLE
 
     found: dict[str, str] = {}
     for plugin in cli_host().plugins:

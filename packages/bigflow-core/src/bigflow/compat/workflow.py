@@ -76,10 +76,12 @@ class WorkflowJob:
 
 
 def _tolerated(job_id: Any) -> bool:
-    """Ids 1.x accepted that today's model keeps running locally: any non-string object, or a string without
-    ``.`` (it separates ``WORKFLOW.JOB`` on the command line) of at most 250 characters."""
+    """Ids 1.x accepted that today's model keeps running locally: any non-string object, or a string of at
+    most 250 characters, without ``.`` (it separates ``WORKFLOW.JOB`` on the command line), not reserved."""
+    from bigflow.ids import MAX_ID_LENGTH, RESERVED_JOB_IDS
+
     if isinstance(job_id, str):
-        return bool(job_id) and "." not in job_id and len(job_id) <= 250
+        return bool(job_id) and "." not in job_id and len(job_id) <= MAX_ID_LENGTH and job_id not in RESERVED_JOB_IDS
     return job_id is not None and isinstance(job_id, Hashable)
 
 
