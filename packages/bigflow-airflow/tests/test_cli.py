@@ -48,8 +48,9 @@ def test_build_plan_deploy_through_the_cli(tmp_path, monkeypatch, bigflow_cli, g
 
     deployed = bigflow_cli("deploy", "composer", "--config", "dev")
     assert deployed.exit_code == 0, deployed.stderr
-    assert sorted(b.name for b in client.list_blobs("cli-bucket")) == ["dags/example/etl.py",
-                                                                      "dags/example/hello_world.py"]
+    names = sorted(b.name for b in client.list_blobs("cli-bucket"))
+    assert names[0] == "dags/example/.bigflow/current.json" and names[-1] == "dags/example/bigflow_dags.py"
+    assert [n.rsplit("/", 1)[1] for n in names[1:-1]] == ["etl.py.src", "hello_world.py.src"]
     again = bigflow_cli("plan", "composer", "local-airflow", "--config", "dev", "--json")
     assert again.exit_code == 0, again.stderr
     composer, local = again.json()

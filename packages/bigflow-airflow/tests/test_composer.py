@@ -1,5 +1,6 @@
 """The ``composer`` deploy target against a real fake-gcs-server (through google-cloud-storage) and a real
-registry: first deploy, no-op redeploy, changes, removals, other projects, failures and concurrency."""
+registry: first deploy, no-op redeploy, changes, removals, other projects, the move from per-DAG files,
+failures and concurrency. What Airflow sees is read through the real loader (composer_view)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from itertools import count
 
 import pytest
 from airflow_projects import JOBS, build, make_project
+from composer_view import visible
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from bigflow.errors import BigflowError
-from bigflow_airflow.bucket import LOCK_NAME
 from bigflow_airflow.composer import ComposerTarget
+from bigflow_airflow.releases import LOCK, POINTER
 
 _ids = count()
 
@@ -58,15 +60,15 @@ def objects(bucket) -> dict[str, tuple[int, bytes]]:
     return {b.name: (b.generation, b.download_as_bytes()) for b in bucket.client.list_blobs(bucket.name)}
 
 
-def dag_files(bucket) -> dict[str, bytes]:
-    return {n: c for n, (_, c) in objects(bucket).items() if n.startswith("dags/shop/") and n.endswith(".py")}
-
-
 def local_files(project, manifest) -> dict[str, bytes]:
-    return {f"dags/shop/{a.name}": (project.root / a.path).read_bytes() for a in manifest.of_kind("dag")}
+    return {a.name: (project.root / a.path).read_bytes() for a in manifest.of_kind("dag")}
 
 
-def test_first_deploy_uploads_every_dag_and_plan_changes_nothing(project, bucket):
+def pointer(bucket) -> dict:
+    return json.loads(bucket.blob(f"dags/shop/{POINTER}").download_as_bytes())
+
+
+def test_first_deploy_uploads_a_release_and_switches_to_it_and_plan_changes_nothing(project, bucket):
     manifest = build(project, "dev")
     plan = ComposerTarget().plan(project, manifest, "dev")
     uri = f"gs://{bucket.name}/dags/shop/"
@@ -77,11 +79,15 @@ def test_first_deploy_uploads_every_dag_and_plan_changes_nothing(project, bucket
 
     done = ComposerTarget().deploy(project, manifest, "dev")
     assert done.add == plan.add
-    assert dag_files(bucket) == local_files(project, manifest)
-    assert set(objects(bucket)) == set(local_files(project, manifest))  # and the lock is gone
+    assert visible(bucket) == local_files(project, manifest)
+    release = pointer(bucket)["release"]
+    assert sorted(objects(bucket)) == ["dags/shop/.bigflow/current.json", *(
+        f"dags/shop/.bigflow/releases/{release}/{name}.src" for name in ("orders.py", "stock.py", "users.py")),
+        "dags/shop/bigflow_dags.py"]  # and the lock is gone
+    assert f"release {release} (version 1.0.0) is current" in done.notes
 
 
-def test_unchanged_redeploy_uploads_nothing(project, bucket):
+def test_unchanged_redeploy_writes_nothing(project, bucket):
     manifest = build(project, "dev")
     ComposerTarget().deploy(project, manifest, "dev")
     before = objects(bucket)
@@ -91,22 +97,29 @@ def test_unchanged_redeploy_uploads_nothing(project, bucket):
     assert objects(bucket) == before  # same generations: nothing was rewritten
 
 
-def test_a_changed_workflow_uploads_only_its_file(project, bucket):
-    ComposerTarget().deploy(project, build(project, "dev"), "dev")
-    before = objects(bucket)
+def test_a_changed_workflow_is_a_new_release_and_the_previous_one_is_kept(project, bucket):
+    first = build(project, "dev")
+    ComposerTarget().deploy(project, first, "dev")
+    old_release = pointer(bucket)["release"]
     (project.root / project.package / "orders.py").write_text(workflow("orders", retries=7))
     manifest = build(project, "dev")
     plan = ComposerTarget().plan(project, manifest, "dev")
     assert plan.change == [f"gs://{bucket.name}/dags/shop/orders.py"] and not plan.add and not plan.remove
     ComposerTarget().deploy(project, manifest, "dev")
-    after = objects(bucket)
-    assert after["dags/shop/orders.py"][0] != before["dags/shop/orders.py"][0]
-    assert {n: v for n, v in after.items() if n != "dags/shop/orders.py"} == \
-        {n: v for n, v in before.items() if n != "dags/shop/orders.py"}
-    assert dag_files(bucket) == local_files(project, manifest)
+    assert visible(bucket) == local_files(project, manifest)
+    current = pointer(bucket)
+    assert current["previous"]["release"] == old_release != current["release"]
+    releases = {n.split("/")[4] for n in objects(bucket) if "/releases/" in n}
+    assert releases == {old_release, current["release"]}
+
+    (project.root / project.package / "orders.py").write_text(workflow("orders", retries=8))
+    third = build(project, "dev")
+    ComposerTarget().deploy(project, third, "dev")  # the oldest release goes, the one before stays
+    assert {n.split("/")[4] for n in objects(bucket) if "/releases/" in n} == {current["release"],
+                                                                              pointer(bucket)["release"]}
 
 
-def test_a_removed_workflow_is_deleted_and_other_projects_are_untouched(project, bucket):
+def test_a_removed_workflow_is_gone_and_other_projects_are_untouched(project, bucket):
     others = {"dags/other/orders.py": b"other project", "dags/shop2/orders.py": b"prefix twin",
               "dags/airflow_monitoring.py": b"composer's own", "data/shop/orders.py": b"not a dag"}
     for name, content in others.items():
@@ -118,16 +131,28 @@ def test_a_removed_workflow_is_deleted_and_other_projects_are_untouched(project,
     plan = ComposerTarget().plan(project, manifest, "dev")
     assert plan.remove == [f"gs://{bucket.name}/dags/shop/stock.py"]
     ComposerTarget().deploy(project, manifest, "dev")
-    after = objects(bucket)
-    assert "dags/shop/stock.py" not in after
-    assert dag_files(bucket) == local_files(project, manifest)
-    assert {n: v for n, v in after.items() if n in others} == before
+    assert visible(bucket) == local_files(project, manifest)
+    assert "stock.py" not in visible(bucket)
+    assert {n: v for n, v in objects(bucket).items() if n in others} == before
 
 
-def test_a_failure_mid_upload_leaves_the_previous_set_complete(project, bucket, monkeypatch):
+def test_per_dag_files_of_the_layout_before_releases_are_replaced(project, bucket):
+    """The first deploy over per-DAG files: the loader skips a DAG while its old file is beside it, so no DAG is
+    ever defined twice; the old files go after the switch."""
+    manifest = build(project, "dev")
+    for name, data in local_files(project, manifest).items():
+        bucket.blob(f"dags/shop/{name}").upload_from_string(b"# old " + data)
+    plan = ComposerTarget().plan(project, manifest, "dev")
+    assert len(plan.change) == 3
+    ComposerTarget().deploy(project, manifest, "dev")
+    assert visible(bucket) == local_files(project, manifest)
+    assert not [n for n in objects(bucket) if n.count("/") == 2 and n.endswith(".py") and "bigflow_dags" not in n]
+
+
+def test_a_failure_mid_upload_leaves_the_previous_set_and_the_rerun_finishes(project, bucket, monkeypatch):
     first = build(project, "dev")
     ComposerTarget().deploy(project, first, "dev")
-    old = dag_files(bucket)
+    old = visible(bucket)
     for name in ("orders", "users"):
         (project.root / project.package / f"{name}.py").write_text(workflow(name, retries=9))
     (project.root / project.package / "stock.py").unlink()
@@ -139,22 +164,25 @@ def test_a_failure_mid_upload_leaves_the_previous_set_complete(project, bucket, 
     dag_uploads = count()
 
     def flaky_upload(blob, data, *args, **kwargs):
-        if blob.name.endswith(".py") and next(dag_uploads) == 1:
-            raise ConnectionResetError("connection reset by peer (injected)")
+        if blob.name.endswith(".src") and next(dag_uploads) == 1:
+            raise ConnectionResetError("[Errno 104] Connection reset by peer (injected)")
         return real_upload(blob, data, *args, **kwargs)
 
     monkeypatch.setattr(storage.Blob, "upload_from_string", flaky_upload)
-    with pytest.raises(BigflowError, match="unreachable while uploading"):
+    monkeypatch.setattr("bigflow_airflow.bucket.Bucket.each", _serially)
+    with pytest.raises(BigflowError, match=r"unreachable at http://127.0.0.1:\d+ while uploading .*Connection reset"):
         ComposerTarget().deploy(project, second, "dev")
-    after = dag_files(bucket)
-    assert set(old) <= set(after)  # nothing removed: stock.py is still there
-    for name, content in after.items():
-        assert content in (old.get(name), new.get(name))  # every file whole: the old or the new one
-    assert f"dags/shop/{LOCK_NAME}" not in objects(bucket)  # the lock was released
+    assert visible(bucket) == old  # all of the old set
+    assert f"dags/shop/{LOCK}" not in objects(bucket)  # the lock was released
 
     monkeypatch.setattr(storage.Blob, "upload_from_string", real_upload)
     ComposerTarget().deploy(project, second, "dev")  # deploying again finishes the job
-    assert dag_files(bucket) == new
+    assert visible(bucket) == new
+
+
+def _serially(bucket, action, names, workers=8):
+    for name in names:
+        action(name)
 
 
 def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, tmp_path):
@@ -172,7 +200,7 @@ def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, 
     uploading, proceed = threading.Event(), threading.Event()
 
     def paused_upload(blob, data, *args, **kwargs):
-        if blob.name.endswith(".py"):
+        if blob.name.endswith(".src"):
             uploading.set()
             assert proceed.wait(30)
         return real_upload(blob, data, *args, **kwargs)
@@ -188,48 +216,47 @@ def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, 
 
     thread = threading.Thread(target=deploy_first)
     thread.start()
-    assert uploading.wait(30)  # deploy 1 holds the lock and is uploading
+    assert uploading.wait(30)  # deploy 1 holds the lock (renewing it) and is uploading
     with pytest.raises(BigflowError, match=r"another deploy of this project is running \(.*version 1.0.0"):
         ComposerTarget().deploy(other, second, "dev")
     proceed.set()
     thread.join(30)
     assert not errors
-    assert dag_files(bucket) == local_files(project, first)  # deploy 2 changed nothing
+    assert visible(bucket) == local_files(project, first)  # deploy 2 changed nothing
 
     monkeypatch.setattr(storage.Blob, "upload_from_string", real_upload)
     ComposerTarget().deploy(other, second, "dev")
-    assert dag_files(bucket) == local_files(other, second)
+    assert visible(bucket) == local_files(other, second)
 
 
-def test_a_stale_lock_of_a_crashed_deploy_is_taken_over(project, bucket):
+def test_a_lock_nobody_renews_is_taken_over_after_its_lease(project, bucket):
     started = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
-    bucket.blob(f"dags/shop/{LOCK_NAME}").upload_from_string(json.dumps({"by": "ci@gone", "started": started}))
+    bucket.blob(f"dags/shop/{LOCK}").upload_from_string(json.dumps({"by": "ci@gone", "started": started,
+                                                                    "host": "elsewhere", "lease_sec": 1}))
     manifest = build(project, "dev")
     ComposerTarget().deploy(project, manifest, "dev")
-    assert dag_files(bucket) == local_files(project, manifest)
-    assert f"dags/shop/{LOCK_NAME}" not in objects(bucket)
+    assert visible(bucket) == local_files(project, manifest)
+    assert f"dags/shop/{LOCK}" not in objects(bucket)
 
 
-def test_a_file_changed_by_someone_else_during_the_deploy_is_not_overwritten(project, bucket, monkeypatch):
-    from bigflow_airflow.bucket import BucketSync
+def test_a_pointer_switched_by_someone_else_during_the_deploy_is_not_overwritten(project, bucket, monkeypatch):
+    from bigflow_airflow.releases import Releases
 
     ComposerTarget().deploy(project, build(project, "dev"), "dev")
     (project.root / project.package / "users.py").write_text(workflow("users", retries=6))
-    (project.root / project.package / "stock.py").unlink()
     manifest = build(project, "dev", version="2.0.0")
-    real_list = BucketSync.list
+    real_deployed = Releases.deployed
 
-    def list_then_someone_writes(sync):
-        listed = real_list(sync)
-        bucket.blob("dags/shop/users.py").upload_from_string(b"# a hotfix uploaded by hand")
-        return listed
+    def read_then_someone_switches(releases):
+        found = real_deployed(releases)
+        bucket.blob(f"dags/shop/{POINTER}").upload_from_string(json.dumps({**found.pointer, "by": "hand"}))
+        return found
 
-    monkeypatch.setattr(BucketSync, "list", list_then_someone_writes)
-    with pytest.raises(BigflowError, match=r"dags/shop/users.py was changed by someone else during this deploy"):
+    monkeypatch.setattr(Releases, "deployed", read_then_someone_switches)
+    with pytest.raises(BigflowError, match=r"current.json was changed by someone else during this deploy; nothing "
+                                           r"was switched"):
         ComposerTarget().deploy(project, manifest, "dev")
-    after = dag_files(bucket)
-    assert after["dags/shop/users.py"] == b"# a hotfix uploaded by hand"
-    assert "dags/shop/stock.py" in after  # nothing removed after a failed upload
+    assert pointer(bucket)["by"] == "hand"
 
 
 def test_a_missing_image_stops_the_deploy_before_any_upload(project, bucket):
@@ -246,7 +273,7 @@ def test_a_missing_image_stops_the_deploy_before_any_upload(project, bucket):
     ({"dags_bucket": "gs://bucket/dags"}, r"dags_bucket of environment 'dev' must be a bucket name"),
     ({"dags_bucket": "no-such-bucket"}, r"bucket gs://no-such-bucket does not exist"),
     ({"storage_endpoint": "http://127.0.0.1:9", "storage_timeout_sec": 1},
-     r"bucket gs://.* is unreachable while (listing the DAG files|locking the deploy): \[Errno 111\] "
+     r"bucket gs://.* is unreachable at http://127.0.0.1:9 while (listing the DAG files|locking the deploy): \[Errno 111\] "
      r"Connection refused$"),
 ])
 def test_bad_bucket_settings_are_one_line_errors(project, bucket, change, message):
@@ -279,22 +306,3 @@ def test_dags_built_for_another_environment_or_edited_after_the_build_are_refuse
     with pytest.raises(BigflowError, match=r"the build manifest has no DAG files"):
         ComposerTarget().plan(project, manifest, "prod")
     assert objects(bucket) == {}
-
-
-def test_a_stale_file_deleted_by_someone_else_meanwhile_is_fine(project, bucket, monkeypatch):
-    from bigflow_airflow.bucket import BucketSync
-
-    ComposerTarget().deploy(project, build(project, "dev"), "dev")
-    (project.root / project.package / "stock.py").unlink()
-    manifest = build(project, "dev", version="2.0.0")
-    real_list = BucketSync.list
-
-    def list_then_someone_deletes(sync):
-        listed = real_list(sync)
-        bucket.blob("dags/shop/stock.py").delete()
-        return listed
-
-    monkeypatch.setattr(BucketSync, "list", list_then_someone_deletes)
-    done = ComposerTarget().deploy(project, manifest, "dev")
-    assert done.remove == [f"gs://{bucket.name}/dags/shop/stock.py"]
-    assert dag_files(bucket) == local_files(project, manifest)

@@ -13,6 +13,7 @@ import pytest
 from airflow_projects import JOBS, fresh, make_project
 from airflow_scenarios import EXAMPLE
 
+from bigflow.artifacts import Manifest
 from bigflow.errors import BigflowError
 from bigflow_airflow.local import LocalAirflowTarget
 
@@ -76,7 +77,7 @@ def test_a_failing_job_fails_the_command_in_one_line(tmp_path):
 def test_unknown_workflow_names_the_nearest(tmp_path):
     project = local_project(tmp_path, "af_local_unknown", 2)
     done = airflow_test(project, "etll", tmp_path / "marks")
-    assert done.returncode == 1
+    assert done.returncode == 2  # an unknown name is a usage error
     assert done.stderr.strip().splitlines()[-1] == "Error: unknown workflow 'etll'; did you mean 'etl'?"
 
 
@@ -140,3 +141,25 @@ def test_a_rewritten_dag_file_loses_its_cached_bytecode(tmp_path):
         (cache / name).write_bytes(b"")
     forget_bytecode(tmp_path / "etl.py")  # Python would trust it: same size and mtime second as the new file
     assert sorted(p.name for p in cache.iterdir()) == ["etl_other.cpython-311.pyc"]
+
+
+def test_a_deploy_resolves_the_environment_and_loads_the_code_config_once(tmp_path, monkeypatch, bigflow_cli):
+    from bigflow import environment
+
+    project = local_project(tmp_path, "af_local_once", 2)
+    (project.root / project.package / "config.py").write_text(
+        "import bigflow\nconfig = bigflow.Config('local', {'greeting': 'hi'})\n")
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.bigflow]\n", "[tool.bigflow]\n"
+                                                       f'config = "{project.package}.config:config"\n'))
+    project = fresh(project)
+    Manifest(project.name, "1.0.0", []).write(project.root)  # local-airflow renders its own DAG files
+    calls = []
+    real_resolve, real_load = environment.resolve, environment._code_configs
+    monkeypatch.setattr(environment, "resolve", lambda *a: calls.append("resolve") or real_resolve(*a))
+    monkeypatch.setattr(environment, "_code_configs", lambda p: calls.append("load") or real_load(p))
+    monkeypatch.chdir(project.root)
+    done = bigflow_cli("deploy", "local-airflow", "--config", "local")
+    assert done.exit_code == 0, done.stderr
+    assert (tmp_path / "airflow-home" / "dags" / "example" / "etl.py").is_file()
+    assert calls == ["resolve", "load"]

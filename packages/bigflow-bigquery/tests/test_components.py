@@ -119,3 +119,13 @@ def test_dataset_config_inherits_from_the_master_and_fills_placeholders(monkeypa
     assert config.resolve_extra_properties("dev") == {"bucket": "dev-project-bucket", "secret": "s3cr3t"}
     monkeypatch.setenv("bf_env", "prod")
     assert config.resolve_project_id() == "prod-project"
+
+
+def test_dataset_config_resolves_like_config(monkeypatch):
+    config = DatasetConfig("dev", "p", "d", properties={"routes": "page-routes-v2-{env}", "token": None})
+    monkeypatch.setenv("bf_token", "abcd-1234")
+    assert config.resolve("dev")["routes"] == "page-routes-v2-dev"
+    assert DatasetConfig(None, None, "d", properties={"t": "x_{env}"}).resolve("qa")["t"] == "x_qa"
+    monkeypatch.delenv("bf_token")
+    with pytest.raises(ValueError, match="configuration value 'token' of environment 'dev' is required: set bf_token"):
+        config.resolve("dev")

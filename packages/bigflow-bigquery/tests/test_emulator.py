@@ -66,7 +66,7 @@ def test_query_prints_a_table_and_dry_run_cost(project, bigflow_cli, bq_emulator
     bad = bigflow_cli("bigquery", "query", "SELECT 1 AS a,\nFROM")
     assert bad.exit_code == 1 and bad.stderr.startswith("Error: query failed at line 2 ('FROM'): ")
     unknown = bigflow_cli("bigquery", "query", "--config", "locl", "SELECT 1")
-    assert unknown.exit_code == 1 and "unknown environment 'locl'" in unknown.stderr
+    assert unknown.exit_code == 2 and "unknown environment 'locl'" in unknown.stderr
 
 
 def test_port_in_use_is_one_line_with_the_fix(project, bigflow_cli):

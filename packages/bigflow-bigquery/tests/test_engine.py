@@ -110,7 +110,9 @@ def test_settings_keys_and_defaults():
         "bigquery", None, "europe-west1", 5.0, 19050)
     with pytest.raises(BigflowError, match="bigquery_endpoint 'emulatr' of environment 'dev' is not valid"):
         Settings.from_config({"bigquery_endpoint": "emulatr"}, "dev")
-    with pytest.raises(BigflowError, match="bigquery_price_per_tib must be a non-negative number"):
+    with pytest.raises(BigflowError, match="'bigquery_price_per_tib' of environment 'dev' must be a number, got 'cheap'"):
         Settings.from_config({"bigquery_price_per_tib": "cheap"}, "dev")
+    with pytest.raises(BigflowError, match="bigquery_price_per_tib must be a non-negative number"):
+        Settings.from_config({"bigquery_price_per_tib": -1}, "dev")
     with pytest.raises(BigflowError, match="bigquery_emulator_port must be a port number"):
         Settings.from_config({"bigquery_emulator_port": 70000}, "dev")

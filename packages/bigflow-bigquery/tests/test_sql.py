@@ -7,9 +7,10 @@ from datetime import datetime
 import pytest
 
 from bigflow.errors import BigflowError
+from bigflow.runtimes import parse as parse_runtime
 from bigflow_bigquery import statements
 from bigflow_bigquery.errors import AliasNotFoundError, locate, sql_error
-from bigflow_bigquery.partitions import Window, parse_runtime
+from bigflow_bigquery.partitions import Window
 from bigflow_bigquery.statements import Target
 from bigflow_bigquery.templating import render
 
@@ -50,7 +51,7 @@ def test_windows_and_partition_ids():
     assert Window.of(datetime(2024, 5, 6, 7), "HOUR").partition_id == "2024050607"
     assert Window.of(datetime(2024, 5, 6), "YEAR").partition_id == "2024"
     assert parse_runtime("2024-05-06 07:08") == datetime(2024, 5, 6, 7, 8)
-    with pytest.raises(BigflowError, match="invalid runtime '06/05/2024'"):
+    with pytest.raises(BigflowError, match="runtime is '06/05/2024', not a time"):
         parse_runtime("06/05/2024")
 
 

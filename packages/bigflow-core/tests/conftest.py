@@ -1,3 +1,4 @@
+import sys
 from pathlib import Path
 
 import pytest
@@ -6,11 +7,13 @@ from bigflow.plugins.discovery import PluginInfo
 from bigflow.plugins.manager import PluginHost, reset_warnings
 
 FIXTURES = Path(__file__).parent / "fixture_plugins"
+sys.path.insert(0, str(Path(__file__).parent))  # shared helpers of test modules (tests use importlib mode)
 
 
 @pytest.fixture(autouse=True)
-def _only_core_plugins(monkeypatch):
-    """Core's tests see core's builtin plugins only; tests/ at the root covers the installed plugins."""
+def _only_core_plugins(monkeypatch, _bigflow_test_host):
+    """Core's tests see core's builtin plugins only; tests/ at the root covers the installed plugins. Each test
+    gets a fresh plugin host, so a host loaded without plugins here is not the one later packages' tests use."""
     monkeypatch.setenv("BIGFLOW_LOAD_PLUGINS", "")
 
 

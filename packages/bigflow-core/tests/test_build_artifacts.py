@@ -245,7 +245,7 @@ def test_a_failing_builder_keeps_what_was_built_before_it(bigflow_cli, bigflow_r
 def test_unknown_builder_names_the_nearest(bigflow_cli, project):
     result = bigflow_cli("build", "pakage")
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (
-        3, "Error: unknown artifact builder 'pakage' (did you mean 'package'?)")
+        2, "Error: unknown artifact builder 'pakage' (did you mean 'package'?)")
 
 
 def test_bigflow_build_runs_core_builders_first_in_order(bigflow_cli, bigflow_register, project):

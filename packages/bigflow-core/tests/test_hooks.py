@@ -103,6 +103,17 @@ def test_hook_register_config_sources(bigflow_register, bigflow_host):
     assert bigflow_host.contribution("config_source", "vault").load("dev", ["answer"]) == {"answer": 42}
 
 
+def test_hook_register_settings(bigflow_register, bigflow_host, tmp_path):
+    from bigflow.environment import resolve, settings_registry
+    from bigflow.project import Project
+    from bigflow.settings import Setting
+
+    _registered(bigflow_register, "register_settings", "acme_url", Setting("acme_url", str, required=("prod",)))
+    assert settings_registry().get("acme_url").plugin == "test-register_settings"
+    project = Project(tmp_path, {"environments": {"prod": {"acme_url": "https://acme"}, "dev": {}}}, "p")
+    assert resolve(project, "prod").str("acme_url") == "https://acme" and resolve(project, "dev").get("acme_url") is None
+
+
 def test_hook_register_artifact_builders(bigflow_register, bigflow_host):
     class Builder:
         def build(self, project, options):

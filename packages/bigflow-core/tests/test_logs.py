@@ -85,7 +85,7 @@ def test_logs_command_json_covers_every_workflow(bigflow_cli, project):
 ])
 def test_bad_input_is_one_line(bigflow_cli, project, args, message):
     result = bigflow_cli("logs", *args)
-    assert result.exit_code != 0
+    assert result.exit_code == 2  # usage, or an unknown name
     assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
     assert result.stderr.rstrip("\n").endswith(message)
 

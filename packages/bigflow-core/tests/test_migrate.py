@@ -126,8 +126,8 @@ def test_the_migrated_project_resolves_its_environments(bigflow_cli, legacy, mon
     assert not project.legacy and project.package == "wordcount_project"
     monkeypatch.setenv("bf_vault_secret", "s3cret")
     prod = resolve(project, "prod")
-    assert prod.values["gcp_project_id"] == "acme-prod"
-    assert prod.values["vault_secret"] == "s3cret"  # still from deployment_config.py, as declared there
+    assert prod["gcp_project_id"] == "acme-prod"
+    assert prod["vault_secret"] == "s3cret"  # still from deployment_config.py, as declared there
 
 
 def test_the_migrated_project_builds_its_wheel(bigflow_cli, legacy):

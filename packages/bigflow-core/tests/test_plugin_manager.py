@@ -2,7 +2,7 @@
 
 import pytest
 
-from bigflow.errors import PluginError
+from bigflow.errors import PluginError, UnknownNameError
 from bigflow.plugins.manager import DISABLED, FAILED, INCOMPATIBLE, OK, api_mismatch
 
 
@@ -115,9 +115,9 @@ def test_two_plugins_with_the_same_job_type_conflict(fixture_host, capsys):
 
 def test_unknown_contribution_suggests_the_nearest(fixture_host):
     host = fixture_host(("good", "good_plugin"))
-    with pytest.raises(PluginError, match=r"unknown job type 'godo' \(did you mean 'good'\?\)"):
+    with pytest.raises(UnknownNameError, match=r"unknown job type 'godo' \(did you mean 'good'\?\)"):
         host.contribution("job_type", "godo")
-    with pytest.raises(PluginError, match=r"unknown job type 'zzz' \(known: good\)"):
+    with pytest.raises(UnknownNameError, match=r"unknown job type 'zzz' \(known: good\)"):
         host.contribution("job_type", "zzz")
 
 

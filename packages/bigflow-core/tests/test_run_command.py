@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bigflow.errors import BigflowError
+
 BIGFLOW = str(Path(sys.executable).parent / "bigflow")
 PROJECTS = Path(__file__).parent / "projects"
 
@@ -43,7 +45,7 @@ def test_1x_graph_workflow_runs_unchanged_from_a_subdirectory(bf1):
                      "--jobs", "2", "--log-format", "json")
     assert result.returncode == 0, result.stderr
     log = (bf1 / "bf1_project" / "run.log").read_text().splitlines()
-    assert log[0] == "job1 2026-01-02 00:00:00 dev" and log[-1] == "job5 2026-01-02 00:00:00 dev"
+    assert log[0] == "job1 2026-01-02 dev" and log[-1] == "job5 2026-01-02 dev"  # runtime_str as written, as 1.x
     assert sorted(line.split()[0] for line in log) == ["job1", "job2", "job3", "job4", "job5"]
     assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [
         [f"job{i}", "success"] for i in range(1, 6)]
@@ -91,16 +93,17 @@ def test_the_index_avoids_importing_other_modules(bf1):
     (bf1 / "bf1_project" / "noisy.py").write_text(
         f"open({str(marker)!r}, 'a').write('imported\\n')\n")
     assert bigflow(bf1, "run", "-w", "hello_world_workflow").returncode == 0
-    assert marker.read_text() == "imported\n"  # the first run builds the index
+    assert not marker.exists()  # read with ast: a module defining no requested workflow is not imported
     index = json.loads((bf1 / ".bigflow" / "cache" / "workflows.json").read_text())
-    assert index["modules"]["bf1_project.graph"]["workflows"] == ["graph_workflow"]
-    assert bigflow(bf1, "run", "-w", "hello_world_workflow").returncode == 0
-    assert marker.read_text() == "imported\n"  # not imported again
+    assert list(index["modules"]["bf1_project.graph"]["workflows"]) == ["graph_workflow"]
+    assert index["modules"]["bf1_project.noisy"]["dynamic"] is True
+    assert one_line_error(bigflow(bf1, "run", "-w", "nope"), 2).startswith("Error: unknown workflow 'nope'")
+    assert marker.read_text() == "imported\n"  # an unknown id imports the modules ast cannot read, once
+    assert one_line_error(bigflow(bf1, "run", "-w", "nope"), 2)
+    assert marker.read_text() == "imported\n"  # what it defines (nothing) is indexed
     (bf1 / "bf1_project" / "graph.py").write_text("raise RuntimeError('broken on purpose')\n")
     result = bigflow(bf1, "run", "-w", "hello_world_workflow")
     assert result.returncode == 0, result.stderr  # a broken unrelated module does not stop this run
-    line = one_line_error(bigflow(bf1, "run", "-w", "graph_workflow"))
-    assert line.endswith("graph.py, line 1: RuntimeError: broken on purpose"), line
 
 
 def write_project(root, **modules):
@@ -143,22 +146,25 @@ JOBS = textwrap.dedent("""
 @pytest.mark.parametrize(
     ("args", "modules", "code", "message"),
     [
-        (["run", "-w", "wf_one"], {"a": JOBS + "wf = bigflow.Workflow('wf_on', [PythonJob('j', ok)])\n"}, 1,
+        (["run", "-w", "wf_one"], {"a": JOBS + "wf = bigflow.Workflow('wf_on', [PythonJob('j', ok)])\n"}, 2,
          "Error: unknown workflow 'wf_one'; did you mean 'wf_on'?"),
-        (["run", "-j", "wf.jb"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('job', ok)])\n"}, 1,
+        (["run", "-j", "wf.jb"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('job', ok)])\n"}, 2,
          "Error: unknown job 'jb' in workflow 'wf'; did you mean 'job'?"),
         (["run", "-j", "wf"], {}, 2, "Error: --job expects WORKFLOW_ID.JOB_ID, got 'wf'"),
         (["run", "-w", "wf", "-j", "wf.x"], {}, 2,
          "Error: give exactly one of --workflow ID or --job WORKFLOW_ID.JOB_ID"),
         (["run", "-w", "wf", "-r", "2026-13-01"], {}, 2,
-         "Error: invalid --runtime '2026-13-01': expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'"),
-        (["run", "-w", "wf", "-c", "prd"], {}, 1, "Error: unknown environment 'prd' (known: local, dev)"),
+         "Error: --runtime is '2026-13-01', not a time: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS' (or ISO 8601 "
+         "with a UTC offset)"),
+        (["run", "-w", "wf", "-r", "9999-12-31T23:00:00-05:00"], {}, 2,
+         "Error: --runtime is '9999-12-31T23:00:00-05:00', out of range: in UTC it falls outside years 0001-9999"),
+        (["run", "-w", "wf", "-c", "prd"], {}, 2, "Error: unknown environment 'prd' (known: local, dev)"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', boom, retry_count=0)])\n"},
          1, "Error: 1 of 1 job(s) of 'wf' did not succeed; first: j failed: ValueError: bad input row 7"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', slow, retry_count=0, "
                                            "execution_timeout_sec=1)])\n"},
          1, "Error: 1 of 1 job(s) of 'wf' did not succeed; first: j timeout"),
-        (["run", "-w", "wf"], {"a": "import bigflow\nx = 1\ny = undefined_name\n"}, 1,
+        (["run", "-w", "wf"], {"a": "import bigflow\nx = 1\ny = undefined_name\n"}, 2,
          "line 3: NameError: name 'undefined_name' is not defined"),
         (["run", "-w", "wf"], {"a": JOBS + "a, b = PythonJob('a', ok), PythonJob('b', ok)\n"
                                            "wf = bigflow.Workflow('wf', bigflow.Definition({a: [b], b: [a]}))\n"},
@@ -219,5 +225,76 @@ def test_no_retries_makes_one_attempt(bf1):
 
 def test_workflows_list_names_a_broken_module(bf1):
     (bf1 / "bf1_project" / "broken.py").write_text("import bigflow\n\nraise ValueError('oops')\n")
-    line = one_line_error(bigflow(bf1, "workflows", "list"))
+    result = bigflow(bf1, "workflows", "list")
+    line = one_line_error(result)
     assert line.endswith("broken.py, line 3: ValueError: oops"), line
+    assert [row.split()[0] for row in result.stdout.splitlines()[1:]] == [
+        "config_workflow", "graph_workflow", "hello_world_workflow", "retriable_workflow"]
+
+
+SECRET_JOBS = JOBS + textwrap.dedent("""
+    import logging
+
+    def leak(context):
+        token, password = context.config["api_token"], context.config["db_password"]
+        logging.getLogger("proj").warning("token=%s password=%s", token, password)
+        raise ConnectionError(f"login refused for password {password} (token {token})")
+
+    wf = bigflow.Workflow("wf", [PythonJob("j", leak, retry_count=0)])
+""")
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_secret_settings_from_any_source_are_masked_in_job_logs_and_the_error_line(tmp_path, log_format):
+    root = write_project(tmp_path, a=SECRET_JOBS)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        'bucket = "local-bucket"', 'bucket = "local-bucket"\napi_token = "tok-from-pyproject"\ndb_password = "x"'))
+    secret = {"bf_db_password": "pw-from-environment"}
+    result = bigflow(root, "run", "-w", "wf", "--log-format", log_format, env=secret)
+    debug = bigflow(root, "--debug", "run", "-w", "wf", "--log-format", log_format, env=secret)
+    output = result.stdout + result.stderr + debug.stdout + debug.stderr
+    assert "tok-from-pyproject" not in output and "pw-from-environment" not in output, output
+    assert one_line_error(result) == ("Error: 1 of 1 job(s) of 'wf' did not succeed; first: j failed: "
+                                      "ConnectionError: login refused for password *** (token ***)")
+    assert "token=*** password=***" in result.stderr  # the job's own log record
+    assert "Traceback" in debug.stderr  # with --debug, the job's traceback is logged, masked too
+    assert "ConnectionError: login refused for password *** (token ***)" in debug.stderr.split("Traceback")[1]
+
+
+def test_log_format_auto_is_text_on_a_terminal_and_json_only_in_a_pod_or_when_asked(monkeypatch, tmp_path):
+    from bigflow.log import choose_format, wants_color
+
+    main, secondary = os.openpty()
+    terminal, piped = open(secondary, "w"), open(tmp_path / "stderr", "w")  # noqa: SIM115 - closed below
+    try:
+        for variable in ("KUBERNETES_SERVICE_HOST", "BIGFLOW_LOG_FORMAT"):
+            monkeypatch.delenv(variable, raising=False)
+        assert choose_format("auto", piped) == "text"  # /.dockerenv or not: no longer a reason for JSON
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+        assert (choose_format("auto", piped), choose_format("auto", terminal)) == ("json", "text")
+        monkeypatch.setenv("BIGFLOW_LOG_FORMAT", "text")
+        assert choose_format("auto", piped) == "text"
+        monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
+        monkeypatch.setenv("BIGFLOW_LOG_FORMAT", "json")
+        assert (choose_format("auto", piped), choose_format("auto", terminal)) == ("json", "text")
+        assert choose_format("json", terminal) == "json"  # asked for explicitly
+        monkeypatch.setenv("BIGFLOW_LOG_FORMAT", "yaml")
+        with pytest.raises(BigflowError, match="^BIGFLOW_LOG_FORMAT='yaml' is not a log format; use one of"):
+            choose_format("auto", piped)
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        assert (wants_color(terminal), wants_color(piped)) == (True, False)
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert not wants_color(terminal)
+    finally:
+        terminal.close(), piped.close(), os.close(main)
+
+
+def test_levels_are_coloured_when_asked():
+    import logging
+
+    from bigflow.log import TextFormatter
+
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "broken", None, None)
+    assert "\033[31mERROR  \033[0m broken" in TextFormatter(color=True).format(record)
+    assert "ERROR   broken" in TextFormatter(color=False).format(record)

@@ -1,5 +1,6 @@
 """Versions from real git repositories, and release tagging (bigflow version / bigflow release)."""
 
+import json
 import re
 import subprocess
 
@@ -94,9 +95,31 @@ def test_release_refuses_an_existing_tag(repo):
         release(repo, push=False)
 
 
-def test_release_without_the_remote(repo):
+def test_release_without_a_remote_tags_locally_unless_a_push_is_asked_for(repo):
     with pytest.raises(BigflowError, match="git remote 'origin' does not exist; use --remote NAME or --no-push"):
-        release(repo)
+        release(repo, push=True)
+    assert git(repo, "tag") == ""
+    assert release(repo) == "0.1.0"  # no remote: tagged here, nothing to push to
+    assert git(repo, "tag") == "0.1.0"
+
+
+def test_cli_release_says_what_it_did(repo, monkeypatch, bigflow_cli, tmp_path_factory):
+    monkeypatch.chdir(repo)
+    local = bigflow_cli("release")
+    assert (local.exit_code, local.stdout) == (
+        0, "Tagged 0.1.0 (not pushed: this repository has no git remote 'origin'; "
+           "push it later with 'git push origin 0.1.0')\n")
+    remote = tmp_path_factory.mktemp("remote")
+    git(remote, "init", "-q", "--bare")
+    git(repo, "remote", "add", "origin", str(remote))
+    commit(repo, "2")
+    pushed = bigflow_cli("release", "--patch", "--json")
+    assert (pushed.exit_code, json.loads(pushed.stdout)) == (
+        0, {"tag": "0.1.1", "version": "0.1.1", "pushed": True, "remote": "origin"})
+    assert git(remote, "tag") == "0.1.1"
+    commit(repo, "3")
+    kept = bigflow_cli("release", "--no-push", "--json")
+    assert json.loads(kept.stdout) == {"tag": "0.2.0", "version": "0.2.0", "pushed": False, "remote": None}
 
 
 def test_cli_version_aliases(repo, monkeypatch, bigflow_cli):

@@ -230,7 +230,7 @@ def test_job_context_runtime_conversions():
     assert JobContext.make(runtime=date(2024, 1, 2)).runtime_str == "2024-01-02 00:00:00"
     before = datetime.now().replace(microsecond=0)
     assert before <= JobContext.make().runtime <= datetime.now()
-    with pytest.warns(DeprecationWarning), pytest.raises(BigflowError, match="invalid runtime 'yesterday'"):
+    with pytest.warns(DeprecationWarning), pytest.raises(BigflowError, match="runtime is 'yesterday', not a time"):
         JobContext.make(runtime="yesterday")
 
 
@@ -381,7 +381,7 @@ def test_invalid_retry_settings(attribute, value, expected):
 @pytest.mark.parametrize("schedule", [
     None, "@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@continuous",
     timedelta(hours=6), "0 1 * * *", "*/15 * * * *", "0 0-23/2 * * *", "5,35 8-18 * * MON-FRI", "0 0 1 JAN,jul *",
-    "0 12 ? * SUN", "0 0 L * *", "0 0 * * 5L", "0 0 * * MON#2", "0 0 * * 7", "30 4 1-15/5 * 1-5",
+    "0 12 ? * SUN", "0 0 L * *", "0 0 * * MON#2", "0 0 * * 7", "30 4 1-15/5 * 1-5", "@midnight", "@annually",
 ])
 def test_valid_schedules(schedule):
     assert Workflow("wf", jobs("a"), schedule_interval=schedule).schedule_interval == schedule
@@ -390,6 +390,9 @@ def test_valid_schedules(schedule):
 @pytest.mark.parametrize(("schedule", "message"), [
     ("@daly", r"unknown preset; did you mean '@daily'\?$"),
     ("@every_day", r"unknown preset; presets are @once, @hourly, @daily"),
+    ("0 0 * * 5L", r"day-of-week field '5L': '5L' is not a number or a name \(SUN, MON"),  # Airflow refuses it
+    ("0 22-2 * * *", r"hour field '22-2': range '22-2' goes backwards$"),
+    (timedelta(seconds=1.5), r"a timedelta schedule must be a whole number of seconds$"),
     ("0 25 * * *", r"hour field '25': 25 is out of range 0-23$"),
     ("60 * * * *", r"minute field '60': 60 is out of range 0-59$"),
     ("0 0 0 * *", r"day-of-month field '0': 0 is out of range 1-31$"),

@@ -38,8 +38,9 @@ def test_spark_conf_table_values_become_strings():
 
 
 def test_spark_conf_must_be_a_table():
-    with pytest.raises(BigflowError, match="'spark_conf' must be a table"):
-        read_settings({"spark_conf": "spark.x=1"})
+    assert read_settings({"spark_conf": "spark.x=1"}).spark_conf == {"spark.x": "1"}  # as from bf_spark_conf
+    with pytest.raises(BigflowError, match="'spark_conf' of environment '' must be a table"):
+        read_settings({"spark_conf": ["spark.x"]})
 
 
 def test_dataproc_settings_with_defaults():

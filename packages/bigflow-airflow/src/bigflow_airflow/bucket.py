@@ -1,35 +1,26 @@
-"""Syncing one project's DAG files into a Composer bucket, safely.
+"""One Composer bucket through google-cloud-storage, with bounded waits and one-line errors.
 
-- Only this project's prefix (``dags/<project>/``) is listed, written or deleted.
-- Only changed files are uploaded (the local MD5 against the object's), each with a generation precondition:
-  ``if_generation_match=0`` for a new file, the listed generation for a changed one. A file someone else
-  changed since the listing fails the deploy instead of being overwritten.
-- A lock object (``dags/<project>/.bigflow-deploy.lock``, created with ``if_generation_match=0``) makes
-  concurrent deploys of the same project fail fast instead of interleaving. A lock older than
-  ``deploy_lock_timeout_sec`` is from a crashed deploy and is taken over.
-- Stale files are deleted only after every new file is in place, so an interrupted deploy leaves a
-  complete set of DAGs (each one old or new, none missing), and running it again finishes the job.
+Every call has a per-request timeout of half ``storage_timeout_sec`` and a retry budget of
+``storage_timeout_sec`` (transient errors and refused connections are retried until it is spent), so a call
+gives up within 1.5 × ``storage_timeout_sec``. Calls run in parallel stop at the first failure or interruption:
+nothing new starts, queued calls are dropped, and the ones in flight finish within their own bound. An
+unreachable bucket is reported as ``bucket gs://NAME is unreachable at ENDPOINT while WHAT: REASON``.
 """
 
 from __future__ import annotations
 
 import base64
-import getpass
 import hashlib
-import json
-import os
 import re
-import socket
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any
 
 from bigflow.errors import BigflowError
 
-LOCK_NAME = ".bigflow-deploy.lock"
-CONTENT_TYPE = "text/x-python"
+GOOGLE_ENDPOINT = "https://storage.googleapis.com"
 
 
 def md5_base64(data: bytes) -> str:
@@ -43,185 +34,155 @@ class Remote:
     md5: str | None
 
 
-@dataclass
-class SyncPlan:
-    """Object names (relative to the prefix) to add, change, remove, and those already equal."""
-
-    add: list[str] = field(default_factory=list)
-    change: list[str] = field(default_factory=list)
-    remove: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+class Interrupted(BigflowError):
+    """A signal asked the deploy to stop; raised where the next storage call would have started."""
 
 
-def network_reason(error: BaseException) -> str:
+def network_reason(error: BaseException, timeout: float) -> str:
     """The telling part of a network error (``[Errno 111] Connection refused``), not a urllib3 repr."""
     text = str(getattr(error, "cause", None) or error)
+    if "timed out" in text.lower() or "timeout" in type(getattr(error, "cause", None) or error).__name__.lower():
+        return f"no answer within {timeout:g} s"
     found = re.findall(r"\[Errno -?\d+\] [^'\")\]]+", text)
     return found[-1].strip() if found else (text.splitlines() or [type(error).__name__])[0][:200]
 
 
-class BucketSync:
-    """The DAG files of one project in one bucket prefix."""
+class Bucket:
+    """The objects of one bucket. ``stop`` (an Event) makes the next call raise ``Interrupted``."""
 
-    def __init__(self, client: Any, bucket_name: str, prefix: str, *, timeout: float = 60.0) -> None:
+    def __init__(self, client: Any, name: str, *, timeout: float = 60.0, endpoint: str = GOOGLE_ENDPOINT) -> None:
         from google.cloud.storage.retry import DEFAULT_RETRY
 
         self.client = client
-        self.bucket_name = bucket_name
-        self.bucket = client.bucket(bucket_name)
-        self.prefix = prefix  # "dags/<project>/"
+        self.name = name
+        self.endpoint = endpoint
         self.timeout = timeout
-        self.retry = DEFAULT_RETRY.with_timeout(timeout)
-        self.remote: dict[str, Remote] = {}
+        self.request_timeout = timeout / 2
+        self.retry = DEFAULT_RETRY.with_timeout(timeout).with_delay(initial=0.2, maximum=timeout / 4)
+        self.bucket = client.bucket(name)
+        self.stop = threading.Event()
+        self.stopped_by = ""
 
     def uri(self, name: str = "") -> str:
-        return f"gs://{self.bucket_name}/{self.prefix}{name}"
+        return f"gs://{self.name}/{name}"
 
-    def _call(self, what: str, function: Callable[[], Any], passthrough: tuple[type[Exception], ...] = ()) -> Any:
+    def call(self, what: str, function: Callable[[], Any], passthrough: tuple[type[Exception], ...] = (), *,
+             stoppable: bool = True) -> Any:
         """Run a storage call; missing buckets, refused credentials and network errors become one line.
 
-        Exceptions in ``passthrough`` (e.g. an object's ``NotFound``) are the caller's to handle.
+        Exceptions in ``passthrough`` (e.g. an object's ``NotFound``) are the caller's to handle. A ``stoppable``
+        call does not start once ``stop`` is set (releasing the lock is not stoppable).
         """
         from google.api_core import exceptions
         from google.auth.exceptions import DefaultCredentialsError, TransportError
 
+        if stoppable and self.stop.is_set():
+            raise Interrupted(f"stopped by {self.stopped_by or 'an earlier failure'} before {what}")
         try:
             return function()
         except passthrough:
             raise
         except exceptions.NotFound:
-            raise BigflowError(f"bucket gs://{self.bucket_name} does not exist (dags_bucket); check the name "
+            raise BigflowError(f"bucket gs://{self.name} does not exist (dags_bucket); check the name "
                                "of the Composer environment's bucket") from None
         except exceptions.Forbidden as error:
-            raise BigflowError(f"access to gs://{self.bucket_name} refused while {what}: {error.message}") from None
-        except (exceptions.RetryError, exceptions.ServiceUnavailable, TransportError, ConnectionError,
-                OSError) as error:
-            raise BigflowError(f"bucket gs://{self.bucket_name} is unreachable while {what}: "
-                               f"{network_reason(error)}") from None
+            raise BigflowError(f"access to gs://{self.name} refused while {what}: {error.message}") from None
+        except (exceptions.RetryError, exceptions.ServiceUnavailable, exceptions.InternalServerError,
+                TransportError, ConnectionError, OSError) as error:
+            raise BigflowError(f"bucket gs://{self.name} is unreachable at {self.endpoint} while {what}: "
+                               f"{network_reason(error, self.request_timeout)}") from None
         except DefaultCredentialsError:
             raise BigflowError("no Google credentials to reach the bucket: run 'gcloud auth application-default "
                                "login' or set GOOGLE_APPLICATION_CREDENTIALS") from None
 
-    def list(self) -> dict[str, Remote]:
-        """This project's objects (without the lock), by name relative to the prefix."""
+    def list(self, prefix: str, what: str) -> dict[str, Remote]:
+        """Objects under ``prefix``, by full name."""
         def fetch() -> dict[str, Remote]:
-            blobs = self.client.list_blobs(self.bucket_name, prefix=self.prefix, retry=self.retry,
-                                           timeout=self.timeout)
-            return {b.name[len(self.prefix):]: Remote(b.generation, b.md5_hash) for b in blobs
-                    if b.name[len(self.prefix):] != LOCK_NAME}
+            blobs = self.client.list_blobs(self.name, prefix=prefix, retry=self.retry, timeout=self.request_timeout)
+            return {b.name: Remote(b.generation, b.md5_hash) for b in blobs}
 
-        self.remote = self._call("listing the DAG files", fetch)
-        return self.remote
+        return self.call(what, fetch)
 
-    def plan(self, files: Mapping[str, bytes]) -> SyncPlan:
-        plan = SyncPlan()
-        for name in sorted(files):
-            remote = self.remote.get(name)
-            if remote is None:
-                plan.add.append(name)
-            elif remote.md5 != md5_base64(files[name]):
-                plan.change.append(name)
-            else:
-                plan.unchanged.append(name)
-        plan.remove = sorted(set(self.remote) - set(files))
-        return plan
-
-    # -- the lock ---------------------------------------------------------------------------------
-
-    def acquire(self, version: str, lock_timeout: float) -> int:
-        """Create the lock object; its generation. A live lock of another deploy is a one-line error."""
+    def read(self, name: str, what: str, *, timeout: float | None = None) -> tuple[int, bytes] | None:
+        """(generation, content) of an object, or None when there is none."""
         from google.api_core import exceptions
 
-        blob = self.bucket.blob(self.prefix + LOCK_NAME)
-        started = datetime.now(UTC)
-        owner = {"by": f"{getpass.getuser()}@{socket.gethostname()}", "pid": os.getpid(), "version": version,
-                 "started": started.isoformat(timespec="seconds")}
-        body = json.dumps(owner)
+        blob = self.bucket.blob(name)
 
-        def create(generation: int) -> int:
-            blob.upload_from_string(body, content_type="application/json", if_generation_match=generation,
-                                    retry=self.retry, timeout=self.timeout)
+        def fetch() -> tuple[int, bytes]:
+            data = blob.download_as_bytes(retry=self.retry if timeout is None else None,
+                                          timeout=timeout or self.request_timeout)
+            return blob.generation, data
+
+        try:
+            return self.call(what, fetch, (exceptions.NotFound,))
+        except exceptions.NotFound:
+            return None
+
+    def write(self, name: str, data: bytes, what: str, *, generation: int, content_type: str,
+              timeout: float | None = None) -> int:
+        """Create (``generation=0``) or replace the object of that generation; its new generation.
+
+        ``timeout`` makes it one attempt with that timeout. ``PreconditionFailed`` is the caller's — unless the
+        object holds ``data`` already: an attempt that timed out on our side was applied, and its retry failed.
+        """
+        from google.api_core import exceptions
+
+        blob = self.bucket.blob(name)
+
+        def upload() -> int:
+            blob.upload_from_string(data, content_type=content_type, if_generation_match=generation,
+                                    retry=self.retry if timeout is None else None,
+                                    timeout=timeout or self.request_timeout)
             return blob.generation
 
-        for _ in range(3):  # the lock may vanish between a failed create and reading it: try again
-            try:
-                return self._call("locking the deploy", lambda: create(0), (exceptions.PreconditionFailed,))
-            except exceptions.PreconditionFailed:
-                pass
-            try:
-                held = self._call("reading the deploy lock", lambda: (blob.reload(), blob.download_as_bytes())[1],
-                                  (exceptions.NotFound,))
-            except exceptions.NotFound:
-                continue
-            try:
-                info = json.loads(held)
-                since = datetime.fromisoformat(info["started"])
-            except (ValueError, KeyError, TypeError):
-                info, since = {"by": "?"}, blob.updated or started
-            age = (started - since).total_seconds()
-            if age <= lock_timeout:
-                raise BigflowError(
-                    f"another deploy of this project is running ({info.get('by')}, version {info.get('version')}, "
-                    f"started {int(age)} s ago; lock {self.uri(LOCK_NAME)}); wait for it and deploy again")
-            try:  # a crashed deploy's lock: take it over, unless someone else just did
-                return self._call("taking over a stale deploy lock", lambda: create(blob.generation),
-                                  (exceptions.PreconditionFailed,))
-            except exceptions.PreconditionFailed:
-                break
-        raise BigflowError(f"another deploy is taking the lock {self.uri(LOCK_NAME)} right now; wait for it and "
-                           "deploy again")
+        try:
+            return self.call(what, upload, (exceptions.PreconditionFailed,))
+        except exceptions.PreconditionFailed:
+            held = self.read(name, what, timeout=timeout)
+            if held is not None and held[1] == data:
+                return held[0]
+            raise
 
-    def release(self, generation: int) -> None:
+    def delete(self, name: str, what: str, *, generation: int | None = None, timeout: float | None = None,
+               stoppable: bool = True) -> bool:
+        """Delete the object (of that generation); False when it is gone or another generation."""
         from google.api_core import exceptions
 
+        blob = self.bucket.blob(name)
         try:
-            self.bucket.blob(self.prefix + LOCK_NAME).delete(if_generation_match=generation, timeout=self.timeout)
+            self.call(what, lambda: blob.delete(if_generation_match=generation,
+                                                retry=self.retry if timeout is None else None,
+                                                timeout=timeout or self.request_timeout),
+                      (exceptions.NotFound, exceptions.PreconditionFailed), stoppable=stoppable)
         except (exceptions.NotFound, exceptions.PreconditionFailed):
-            pass  # taken over after a timeout: not ours to delete
+            return False
+        return True
 
-    # -- changes ----------------------------------------------------------------------------------
-
-    def _conflict(self, name: str) -> BigflowError:
-        return BigflowError(f"{self.uri(name)} was changed by someone else during this deploy; nothing was "
-                            "removed — deploy again to finish")
-
-    def upload(self, name: str, data: bytes) -> None:
-        from google.api_core import exceptions
-
-        remote = self.remote.get(name)
-        blob = self.bucket.blob(self.prefix + name)
-        try:
-            self._call(f"uploading {name}", lambda: blob.upload_from_string(
-                data, content_type=CONTENT_TYPE, if_generation_match=remote.generation if remote else 0,
-                retry=self.retry, timeout=self.timeout), (exceptions.PreconditionFailed,))
-        except exceptions.PreconditionFailed:
-            raise self._conflict(name) from None
-
-    def delete(self, name: str) -> None:
-        from google.api_core import exceptions
-
-        blob = self.bucket.blob(self.prefix + name)
-        try:
-            self._call(f"removing {name}", lambda: blob.delete(
-                if_generation_match=self.remote[name].generation, retry=self.retry, timeout=self.timeout),
-                (exceptions.NotFound, exceptions.PreconditionFailed))
-        except exceptions.NotFound:
-            pass
-        except exceptions.PreconditionFailed:
-            raise self._conflict(name) from None
-
-    def apply(self, plan: SyncPlan, files: Mapping[str, bytes], *, workers: int = 8) -> None:
-        """Upload added and changed files (in parallel), then remove stale ones — only if every upload worked."""
-        self._each(lambda name: self.upload(name, files[name]), [*plan.add, *plan.change], workers)
-        self._each(self.delete, plan.remove, workers)
-
-    @staticmethod
-    def _each(action: Callable[[str], None], names: Iterable[str], workers: int) -> None:
+    def each(self, action: Callable[[str], None], names: Iterable[str], workers: int = 8) -> None:
+        """``action(name)`` for every name, in parallel; at the first error nothing new starts, queued calls are
+        dropped, the running ones finish, and that error is raised."""
         names = list(names)
         if not names:
             return
-        with ThreadPoolExecutor(max_workers=min(workers, len(names))) as pool:
-            futures = [pool.submit(action, name) for name in names]
-        errors = [f.exception() for f in futures if f.exception() is not None]
+        failed = threading.Event()
+
+        def guarded(name: str) -> None:
+            if failed.is_set():
+                return
+            try:
+                action(name)
+            except BaseException:
+                failed.set()
+                raise
+
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(names)))
+        try:
+            futures = [pool.submit(guarded, name) for name in names]
+            while wait(futures, timeout=0.1, return_when=FIRST_EXCEPTION).not_done and not failed.is_set():
+                pass  # waking up often lets a signal delivered to a worker thread run its handler here
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        errors = [f.exception() for f in futures if not f.cancelled() and f.exception() is not None]
         if errors:
-            raise errors[0]
+            raise next((e for e in errors if not isinstance(e, Interrupted)), errors[0])

@@ -8,14 +8,17 @@ build as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bigflow import runtimes
 from bigflow.artifacts import Artifact
 from bigflow.errors import BigflowError
 from bigflow_airflow import __version__
@@ -24,7 +27,6 @@ from bigflow_airflow.spec import DagSpec, dag_spec
 
 DAGS_DIR = Path("build") / "dags"
 GENERATOR = f"bigflow-airflow {__version__}"
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
 @dataclass(frozen=True)
@@ -45,17 +47,6 @@ def image_reference(settings: DagSettings, version: str) -> str | None:
     return f"{settings.docker_repository.rstrip('/')}:{version.replace('+', '-')}"
 
 
-def parse_start_time(value: str | datetime, where: str) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    for fmt in _TIME_FORMATS:
-        try:
-            return datetime.strptime(value.strip(), fmt)
-        except ValueError:
-            continue
-    raise BigflowError(f"{where} is {value!r}, not a time: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'")
-
-
 def default_start_time(root: Path) -> datetime:
     """The commit time of HEAD (UTC): the same for every build of one commit, so the output is reproducible."""
     from datetime import UTC
@@ -72,10 +63,10 @@ def default_start_time(root: Path) -> datetime:
 
 def resolve_environment(project: Any, env: str | None) -> tuple[str, Mapping[str, Any]]:
     """The chosen environment's name and resolved configuration values."""
-    from bigflow.environment import resolve
+    from bigflow import environment
 
-    config = resolve(project, env)
-    return config.env, config.values
+    config = environment.get(project, env)
+    return config.name, config
 
 
 def render_dags(project: Any, env: str | None = None, *, renderer_name: str | None = None,
@@ -98,16 +89,15 @@ def render_dags(project: Any, env: str | None = None, *, renderer_name: str | No
         version = project_version(project.root)
     image = image_reference(settings, version) if getattr(chosen, "needs_image", True) else None
     if start_time is not None:
-        start = parse_start_time(start_time, "--start-time")
+        start = runtimes.parse(start_time, "--start-time")
     elif settings.start_time:
-        start = parse_start_time(settings.start_time, f"dag_start_time of environment {env_name!r}")
+        start = runtimes.parse(settings.start_time, f"dag_start_time of environment {env_name!r}")
     else:
         start = default_start(project.root)
-    workflows = project.finder.all()
-    if project.finder.errors:  # a module that does not import must not silently drop its DAGs from a deploy
-        raise next(iter(project.finder.errors.values()))
-    if only_workflow is not None:
+    if only_workflow is not None:  # imports only the module that defines it
         workflows = [project.finder.find(only_workflow)]
+    else:  # a module that does not import is an error: it must not silently drop its DAGs from a deploy
+        workflows = project.finder.all()
     rendered = []
     for workflow in workflows:
         spec = dag_spec(workflow, project=project.name, version=version, image=image, start_time=start,
@@ -124,19 +114,43 @@ def write_dags(directory: Path, rendered: list[RenderedDag], *, partial: bool = 
     Only files whose bytes differ are written, each to a temporary name first and then renamed over the old
     one, so an interrupted build never leaves half a file; stale files are removed last.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    present = {entry.name for entry in os.scandir(directory) if entry.name.endswith(".py")}
-    for dag in rendered:
-        target = directory / dag.file_name
-        data = dag.text.encode()
-        if dag.file_name in present and target.read_bytes() == data:
-            continue
-        staging = directory / f".{dag.file_name}.{os.getpid()}.tmp"
-        staging.write_bytes(data)
-        staging.replace(target)
-    if not partial:
-        for name in present - {dag.file_name for dag in rendered}:
-            (directory / name).unlink()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        present = {entry.name for entry in os.scandir(directory) if entry.name.endswith(".py")}
+        for dag in rendered:
+            target = directory / dag.file_name
+            data = dag.text.encode()
+            if dag.file_name in present and target.read_bytes() == data:
+                continue
+            write_replacing(target, data)
+        if not partial:
+            for name in present - {dag.file_name for dag in rendered}:
+                (directory / name).unlink()
+    except OSError as error:
+        raise BigflowError(f"cannot write the DAG files to {shown(directory)}: {error.strerror or error}") from None
+
+
+def shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is under it (``build/dags/dev``), else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def write_replacing(target: Path, data: bytes) -> None:
+    """Write ``target`` through a short temporary name in its directory (a 250-character DAG id still fits the
+    255-byte name limit), then rename it over the old file; the temporary file never outlives a failure."""
+    descriptor, staging = tempfile.mkstemp(dir=target.parent, prefix=".bf-", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            os.fchmod(file.fileno(), 0o644)  # mkstemp's 0600 would hide the DAG from other users' Airflow
+            file.write(data)
+        os.replace(staging, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staging)
+        raise
 
 
 def artifacts(root: Path, directory: Path, rendered: list[RenderedDag], *, partial: bool = False) -> list[Artifact]:

@@ -1,7 +1,8 @@
 """The ``composer`` deploy target: the built DAG files into the Composer bucket, under ``dags/<project>/``.
 
 ``plan`` lists what would be added, changed and removed (and whether the image is in the registry) and
-changes nothing. ``deploy`` checks the image first, then syncs under a lock (see ``bigflow_airflow.bucket``).
+changes nothing. ``deploy`` checks the images, then, under the project's deploy lock (``deploy_lock``),
+uploads the DAG files as a new release and switches Airflow to it with one write (``releases``).
 
 Rollout rule for running DAG runs (BigFlow 1.x issue #95): DAG ids are stable, so a deploy replaces a
 workflow's DAG in place and keeps its history; the first task of every run (``bigflow-image``) returns the
@@ -12,15 +13,21 @@ deploy use the new image.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bigflow.artifacts import Manifest, Plan
 from bigflow.errors import BigflowError
-from bigflow_airflow.bucket import BucketSync, SyncPlan
+from bigflow.exit_codes import INTERRUPTED
+from bigflow_airflow.bucket import GOOGLE_ENDPOINT, Bucket, Interrupted
+from bigflow_airflow.deploy_lock import Lease, break_lock
+from bigflow_airflow.releases import LOCK, Changes, Releases, release_id
 
-DEFAULT_LOCK_TIMEOUT_SEC = 900
+DEFAULT_LOCK_LEASE_SEC = 20
 
 
 def built_dags(project: Any, manifest: Manifest, env: str) -> tuple[dict[str, bytes], list[str]]:
@@ -82,31 +89,62 @@ def storage_client(values: Mapping[str, Any]) -> Any:
                            "login' or set GOOGLE_APPLICATION_CREDENTIALS") from None
 
 
-def _number(values: Mapping[str, Any], key: str, default: float, env: str) -> float:
+def _number(values: Mapping[str, Any], key: str, default: float, env: str, *, zero: bool = False) -> float:
     value = values.get(key, default)
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = -1
-    if number <= 0:
-        raise BigflowError(f"configuration key {key!r} of environment {env!r} must be a number of seconds > 0, "
-                           f"got {value!r}")
+    if number < 0 or (number == 0 and not zero):
+        raise BigflowError(f"configuration key {key!r} of environment {env!r} must be a number of seconds "
+                           f"{'>= 0' if zero else '> 0'}, got {value!r}")
     return number
 
 
-def _plan(target: str, sync: BucketSync, changes: SyncPlan, notes: list[str]) -> Plan:
-    return Plan(target, add=[sync.uri(n) for n in changes.add], change=[sync.uri(n) for n in changes.change],
-                remove=[sync.uri(n) for n in changes.remove], unchanged=[sync.uri(n) for n in changes.unchanged],
-                notes=notes)
+def _plan(target: str, releases: Releases, changes: Changes, notes: list[str]) -> Plan:
+    return Plan(target, add=[releases.uri(n) for n in changes.add], change=[releases.uri(n) for n in changes.change],
+                remove=[releases.uri(n) for n in changes.remove],
+                unchanged=[releases.uri(n) for n in changes.unchanged], notes=notes)
+
+
+@contextlib.contextmanager
+def stopped_by_signals(bucket: Bucket) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``bucket.stop``: no storage call starts after them, the running ones finish, and
+    the deploy unwinds (releasing its lock last) instead of dying between two writes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        bucket.stopped_by = signal.Signals(signum).name
+        bucket.stop.set()
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _confirm_break(description: str) -> bool:
+    import click
+
+    try:
+        return click.confirm(f"Remove the deploy lock of {description}? A deploy still running would then "
+                             "interleave with this one", default=False, err=True)
+    except click.Abort:
+        return False
 
 
 class ComposerTarget:
     """Deploy target ``composer``; config keys ``dags_bucket`` (required), ``storage_endpoint``,
-    ``gcp_project_id``, ``storage_timeout_sec`` and ``deploy_lock_timeout_sec``."""
+    ``gcp_project_id``, ``storage_timeout_sec``, ``deploy_lock_lease_sec`` and ``deploy_lock_timeout_sec``;
+    option ``break_lock``."""
 
     name = "composer"
 
-    def _prepare(self, project: Any, manifest: Manifest, env: str) -> tuple[BucketSync, dict[str, bytes], list[str],
+    def _prepare(self, project: Any, manifest: Manifest, env: str) -> tuple[Releases, dict[str, bytes], list[str],
                                                                              Mapping[str, Any]]:
         from bigflow_airflow.builder import resolve_environment
 
@@ -114,15 +152,16 @@ class ComposerTarget:
         env, values = resolve_environment(project, env)
         name = bucket_name(values, env)
         timeout = _number(values, "storage_timeout_sec", 60, env)
-        sync = BucketSync(storage_client(values), name, f"dags/{project.name}/", timeout=timeout)
-        return sync, files, images, values
+        bucket = Bucket(storage_client(values), name, timeout=timeout,
+                        endpoint=str(values.get("storage_endpoint") or GOOGLE_ENDPOINT))
+        return Releases(bucket, f"dags/{project.name}/"), files, images, values
 
     def plan(self, project: Any, manifest: Manifest, env: str) -> Plan:
         """What a deploy would change in the bucket; deploys nothing."""
         from bigflow_airflow.registry import image_digest
 
-        sync, files, images, _ = self._prepare(project, manifest, env)
-        sync.list()
+        releases, files, images, _ = self._prepare(project, manifest, env)
+        deployed = releases.deployed()
         notes = []
         for image in images:
             try:
@@ -131,20 +170,39 @@ class ComposerTarget:
                                                    "NOT in the registry — push it before deploying"))
             except BigflowError as error:
                 notes.append(f"image {image}: cannot check: {error}")
-        return _plan(self.name, sync, sync.plan(files), notes)
+        return _plan(self.name, releases, releases.changes(deployed, files), notes)
 
-    def deploy(self, project: Any, manifest: Manifest, env: str) -> Plan:
-        """Check the images, then upload changed DAG files and remove stale ones, under the project's lock."""
+    def deploy(self, project: Any, manifest: Manifest, env: str, options: Mapping[str, Any] | None = None) -> Plan:
+        """Check the images, then upload the DAG files as a release and switch to it, under the project's lock."""
         from bigflow_airflow.registry import require_image
 
-        sync, files, images, values = self._prepare(project, manifest, env)
+        releases, files, images, values = self._prepare(project, manifest, env)
+        bucket = releases.bucket
         notes = [f"image {image}: {require_image(image)}" for image in images]
-        lock_timeout = _number(values, "deploy_lock_timeout_sec", DEFAULT_LOCK_TIMEOUT_SEC, env)
-        generation = sync.acquire(manifest.version, lock_timeout)
-        try:
-            sync.list()
-            changes = sync.plan(files)
-            sync.apply(changes, files)
-        finally:
-            sync.release(generation)
-        return _plan(self.name, sync, changes, notes)
+        lease_sec = _number(values, "deploy_lock_lease_sec", DEFAULT_LOCK_LEASE_SEC, env)
+        wait_sec = _number(values, "deploy_lock_timeout_sec", 0, env, zero=True)
+        release, switched = release_id(files), False
+        with stopped_by_signals(bucket):
+            try:
+                if (options or {}).get("break_lock") and break_lock(bucket, releases.prefix + LOCK, _confirm_break):
+                    notes.append(f"removed the deploy lock {releases.uri(LOCK)}")
+                lease = Lease(bucket, releases.prefix + LOCK, lease_sec, {"version": manifest.version}).acquire(wait_sec)
+                try:
+                    deployed = releases.deployed()
+                    changes = releases.changes(deployed, files)
+                    previous = deployed.release
+                    releases.upload(deployed, release, files, lease.check)
+                    lease.check()
+                    releases.switch(deployed, release, manifest.version, files)
+                    switched = True
+                    releases.clean(deployed, lease.check)
+                finally:
+                    lease.release()
+            except Interrupted:
+                where = (f"after the switch to release {release}; the next deploy removes what is left" if switched
+                         else "before the switch; the bucket serves the DAGs it served before")
+                raise BigflowError(f"deploy to {releases.uri()} stopped by {bucket.stopped_by or 'a failure'} "
+                                   f"{where}; the deploy lock is released", exit_code=INTERRUPTED) from None
+        notes.append(f"release {release} (version {manifest.version}) is current" +
+                     (f"; it replaced release {previous}" if previous and previous != release else ""))
+        return _plan(self.name, releases, changes, notes)

@@ -25,9 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bigflow import runtimes
 from bigflow.artifacts import Manifest, Plan
 from bigflow.errors import BigflowError
-from bigflow_airflow.builder import RenderedDag, render_dags, resolve_environment
+from bigflow_airflow.builder import RenderedDag, render_dags, resolve_environment, write_replacing
 
 INSTALL_HINT = ("install it in its own venv (python3 -m venv ~/airflow-venv && ~/airflow-venv/bin/pip install "
                 "'apache-airflow==2.10.5'), then set airflow_bin = \"~/airflow-venv/bin/airflow\" in the "
@@ -105,9 +106,7 @@ class LocalDeploy:
             target = self.folder / dag.file_name
             if str(target) in self.plan.unchanged:
                 continue
-            staging = target.with_name(f".{dag.file_name}.{os.getpid()}.tmp")  # Airflow never sees half a file
-            staging.write_text(dag.text)
-            staging.replace(target)
+            write_replacing(target, dag.text.encode())  # Airflow never sees half a file
             forget_bytecode(target)
         for stale in self.plan.remove:
             Path(stale).unlink(missing_ok=True)
@@ -166,18 +165,10 @@ class LocalAirflowTarget:
         return deploy.plan
 
 
-def parse_runtime(runtime: str | None) -> datetime:
-    """A ``bigflow run --runtime`` value (UTC; default: now)."""
-    from bigflow_airflow.builder import parse_start_time
-
-    moment = parse_start_time(runtime, "--runtime") if runtime else datetime.now(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=0)
-
-
 def dags_test(project: Any, workflow_id: str, env: str | None, runtime: str | None, as_json: bool = False) -> None:
     """Deploy the project to the local Airflow and run ``airflow dags test`` on one workflow's DAG; with
     ``as_json`` Airflow's output goes to stderr and stdout gets the run's task instances as JSON."""
-    moment = parse_runtime(runtime)
+    moment = runtimes.parse(runtime, "--runtime").replace(microsecond=0)
     deploy = prepare(project, env, start_time=moment)  # starting at the runtime, a run of any past date has tasks
     by_workflow = {dag.spec.workflow_id: dag for dag in deploy.rendered}
     if workflow_id not in by_workflow:

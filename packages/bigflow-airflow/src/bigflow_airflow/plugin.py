@@ -37,3 +37,11 @@ def register_dag_renderers(register: Any) -> None:
 
     for name, renderer in BUILTIN.items():
         register(name, renderer)
+
+
+@hookimpl
+def register_settings(register: Any) -> None:
+    from bigflow_airflow.settings import SETTINGS
+
+    for setting in SETTINGS:
+        register(setting.name, setting)

@@ -293,13 +293,15 @@ def failure(rehearsal: Rehearsal) -> BigflowError | None:
 def rehearse(project: Any, workflow_id: str, env: str, major: int | None, runtime: str | None, first: str | None,
              last: str | None, secrets: Path | None, as_json: bool) -> None:
     """``bigflow airflow rehearse``: prepare, run, summarize; raises a one-line error when a task failed."""
-    from bigflow_airflow.local import parse_runtime
+    from bigflow import runtimes
 
     if runtime and (first or last):
         raise UsageError("give either --runtime or --from and --to, not both")
     if bool(first) != bool(last):
         raise UsageError("--from and --to go together")
-    dates = (parse_runtime(first), parse_runtime(last)) if first else (parse_runtime(runtime),)
+    dates = tuple(runtimes.parse(value, option).replace(microsecond=0)
+                  for value, option in ((first, "--from"), (last, "--to")) if first) or \
+        (runtimes.parse(runtime, "--runtime").replace(microsecond=0),)
     rehearsal = prepare(project, env, workflow_id, major)
     run(rehearsal, dates, secrets_from(secrets))
     print_summary(rehearsal, as_json)

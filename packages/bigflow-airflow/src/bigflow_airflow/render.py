@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from bigflow_airflow.ids import PIN_TASK
+from bigflow.ids import PIN_TASK
 from bigflow_airflow.spec import DagSpec, TaskSpec
 
 #: the run's logical date as `bigflow run --runtime` takes it (Airflow 3 runs may lack a logical date)

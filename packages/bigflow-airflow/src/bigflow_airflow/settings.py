@@ -1,8 +1,8 @@
-"""The environment's configuration keys read by bigflow-airflow, checked once, with their defaults.
+"""The environment's configuration keys read by bigflow-airflow, declared once with their types and defaults.
 
 Every key is optional unless the chosen operator or deploy target needs it; see docs/airflow.md. Values may
-come from ``[tool.bigflow.environments.<env>]``, a ``Config`` in code or ``bf_<key>`` variables, so lists and
-tables are also accepted as strings (``"a,b"``, ``"k=v,k2=v2"``) and booleans as ``true``/``false``.
+come from ``[tool.bigflow.environments.<env>]``, a ``Config`` in code or ``bf_<key>`` variables; the
+:class:`~bigflow.environment.Environment` getters convert strings (``"a,b"``, ``"k=v,k2=v2"``, ``true``).
 """
 
 from __future__ import annotations
@@ -11,61 +11,48 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bigflow.environment import Environment
 from bigflow.errors import BigflowError
+from bigflow.settings import Setting
 
 DEFAULT_NAMESPACE = "composer-user-workloads"
+DEFAULT_STARTUP_TIMEOUT_SEC = 600
+_POD_RESOURCES = [f"pod_{resource}_{kind}" for kind in ("request", "limit")
+                  for resource in ("cpu", "memory", "ephemeral_storage")]
+
+SETTINGS = (
+    Setting("airflow_operator", str, "kubernetes", description="how DAG tasks run: 'kubernetes', 'gke', 'bash', ..."),
+    Setting("dag_id_prefix", str, "", description="prefix of every DAG id"),
+    Setting("dag_owner", str, "airflow", description="owner of the generated DAGs"),
+    Setting("dag_tags", list, description="tags of the generated DAGs"),
+    Setting("dag_start_time", str, description="start date of the DAGs (default: the commit time)"),
+    Setting("dag_pin_image", bool, True, description="pin the image by digest in the DAGs"),
+    Setting("pod_command", str, "bigflow", description="the command the task pods run"),
+    Setting("pod_namespace", str, DEFAULT_NAMESPACE, description="Kubernetes namespace of the task pods"),
+    Setting("pod_service_account", str, description="Kubernetes service account of the task pods"),
+    *(Setting(key, str, description="Kubernetes resource of the task pods") for key in _POD_RESOURCES),
+    Setting("pod_node_selector", dict, description="node selector of the task pods"),
+    Setting("pod_config_file", str, description="kubeconfig file of the Kubernetes operator"),
+    Setting("pod_startup_timeout_sec", int, DEFAULT_STARTUP_TIMEOUT_SEC, description="pod startup timeout"),
+    Setting("kubernetes_conn_id", str, description="Airflow connection of the Kubernetes operator"),
+    Setting("gke_project_id", str, description="project of the GKE cluster (default: gcp_project_id)"),
+    Setting("gke_location", str, description="region or zone of the GKE cluster (default: region)"),
+    Setting("gke_cluster_name", str, description="the GKE cluster the gke operator runs pods on"),
+    Setting("gcp_conn_id", str, description="Airflow connection to Google Cloud"),
+    Setting("dags_bucket", str, description="the Composer environment's bucket (needed by 'deploy composer')"),
+    Setting("storage_endpoint", str, description="a Cloud Storage emulator's URL (default: Google Cloud Storage)"),
+    Setting("storage_timeout_sec", float, description="how long a Cloud Storage call may try before the deploy "
+            "gives up (each request gets half)"),
+    Setting("deploy_lock_timeout_sec", float, description="how long a deploy waits for another one's lock"),
+    Setting("deploy_lock_lease_sec", float, description="a deploy lock nobody renewed this long is taken over"),
+    Setting("airflow_home", str, description="AIRFLOW_HOME of the local Airflow ('deploy local-airflow')"),
+    Setting("airflow_bin", str, description="the local Airflow's airflow executable"),
+    Setting("bigflow_bin", str, description="the bigflow executable local Airflow tasks run"),
+)
 
 
 def _where(key: str, env: str) -> str:
     return f"configuration key {key!r} of environment {env!r}"
-
-
-def _str(values: Mapping[str, Any], key: str, env: str, default: str | None = None) -> str | None:
-    value = values.get(key, default)
-    if value is None or value == "":
-        return default
-    if not isinstance(value, str):
-        raise BigflowError(f"{_where(key, env)} must be a string, got {value!r}")
-    return str(value)  # a plain str: a SecretStr would print as '***' in a DAG file
-
-
-def _int(values: Mapping[str, Any], key: str, env: str, default: int) -> int:
-    value = values.get(key, default)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise BigflowError(f"{_where(key, env)} must be a whole number >= 1, got {value!r}")
-    return value
-
-
-def _bool(values: Mapping[str, Any], key: str, env: str, default: bool) -> bool:
-    value = values.get(key, default)
-    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
-        value = value.strip().lower() in ("true", "1", "yes")
-    if not isinstance(value, bool):
-        raise BigflowError(f"{_where(key, env)} must be true or false, got {value!r}")
-    return value
-
-
-def _list(values: Mapping[str, Any], key: str, env: str) -> tuple[str, ...]:
-    value = values.get(key) or ()
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise BigflowError(f"{_where(key, env)} must be a list of strings (or 'a,b'), got {value!r}")
-    return tuple(value)
-
-
-def _table(values: Mapping[str, Any], key: str, env: str) -> dict[str, str]:
-    value = values.get(key) or {}
-    if isinstance(value, str):
-        pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
-        if not all(len(pair) == 2 and pair[0].strip() for pair in pairs):
-            raise BigflowError(f"{_where(key, env)} must be a table or 'key=value,key2=value2', got {value!r}")
-        value = {k.strip(): v.strip() for k, v in pairs}
-    if not isinstance(value, Mapping) or not all(isinstance(v, str | int | float) for v in value.values()):
-        raise BigflowError(f"{_where(key, env)} must be a table of strings, got {value!r}")
-    return {str(k): str(v) for k, v in sorted(value.items())}
 
 
 @dataclass(frozen=True)
@@ -96,34 +83,38 @@ class DagSettings:
 
     @classmethod
     def from_config(cls, values: Mapping[str, Any], env: str) -> DagSettings:
+        config = Environment.of(values, env)
         resources: dict[str, dict[str, str]] = {}
-        for kind in ("requests", "limits"):
-            for resource in ("cpu", "memory", "ephemeral_storage"):
-                amount = _str(values, f"pod_{resource}_{kind[:-1]}", env)
-                if amount:
-                    resources.setdefault(kind, {})[resource.replace("_", "-")] = amount
+        for key in _POD_RESOURCES:
+            amount = config.str(key)
+            if amount:
+                kind, resource = key.rsplit("_", 1)[1] + "s", key.removeprefix("pod_").rsplit("_", 1)[0]
+                resources.setdefault(kind, {})[resource.replace("_", "-")] = amount
+        startup = config.int("pod_startup_timeout_sec", DEFAULT_STARTUP_TIMEOUT_SEC)
+        if startup is None or startup < 1:
+            raise BigflowError(f"{_where('pod_startup_timeout_sec', env)} must be a whole number >= 1, got {startup!r}")
         return cls(
             env=env,
-            operator=_str(values, "airflow_operator", env, "kubernetes") or "kubernetes",
-            docker_repository=_str(values, "docker_repository", env),
-            dag_id_prefix=_str(values, "dag_id_prefix", env, "") or "",
-            owner=_str(values, "dag_owner", env, "airflow") or "airflow",
-            tags=_list(values, "dag_tags", env),
-            start_time=_str(values, "dag_start_time", env),
-            pin_image=_bool(values, "dag_pin_image", env, True),
-            pod_command=_str(values, "pod_command", env, "bigflow") or "bigflow",
-            namespace=_str(values, "pod_namespace", env, DEFAULT_NAMESPACE) or DEFAULT_NAMESPACE,
-            service_account=_str(values, "pod_service_account", env),
+            operator=config.str("airflow_operator", "kubernetes"),
+            docker_repository=config.str("docker_repository"),
+            dag_id_prefix=config.str("dag_id_prefix", ""),
+            owner=config.str("dag_owner", "airflow"),
+            tags=tuple(config.list("dag_tags")),
+            start_time=config.str("dag_start_time"),
+            pin_image=config.bool("dag_pin_image", True),
+            pod_command=config.str("pod_command", "bigflow"),
+            namespace=config.str("pod_namespace", DEFAULT_NAMESPACE),
+            service_account=config.str("pod_service_account"),
             resources=resources,
-            node_selector=_table(values, "pod_node_selector", env),
-            config_file=_str(values, "pod_config_file", env),
-            kubernetes_conn_id=_str(values, "kubernetes_conn_id", env),
-            startup_timeout_sec=_int(values, "pod_startup_timeout_sec", env, 600),
-            gke_project_id=_str(values, "gke_project_id", env) or _str(values, "gcp_project_id", env),
-            gke_location=_str(values, "gke_location", env) or _str(values, "region", env),
-            gke_cluster_name=_str(values, "gke_cluster_name", env),
-            gcp_conn_id=_str(values, "gcp_conn_id", env),
-            values=dict(values),
+            node_selector={str(k): str(v) for k, v in sorted(config.table("pod_node_selector").items())},
+            config_file=config.str("pod_config_file"),
+            kubernetes_conn_id=config.str("kubernetes_conn_id"),
+            startup_timeout_sec=startup,
+            gke_project_id=config.str("gke_project_id") or config.str("gcp_project_id"),
+            gke_location=config.str("gke_location") or config.str("region"),
+            gke_cluster_name=config.str("gke_cluster_name"),
+            gcp_conn_id=config.str("gcp_conn_id"),
+            values=config,
         )
 
     def require(self, key: str, value: str | None, why: str) -> str:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bigflow import ids, schedules
 from bigflow.errors import BigflowError
-from bigflow_airflow.ids import check_dag_id, check_task_id, pod_name, secret_names
-from bigflow_airflow.schedule import Schedule, parse_schedule
+from bigflow_airflow.ids import pod_name, secret_names
 from bigflow_airflow.settings import DagSettings
 
 MAX_TAG = 100  # characters of a DAG tag (Airflow 3 rejects longer ones)
@@ -43,7 +43,7 @@ class DagSpec:
     version: str
     env: str
     image: str | None
-    schedule: Schedule
+    schedule: schedules.Schedule
     start_date: datetime  # UTC
     catchup: bool
     depends_on_past: bool
@@ -83,7 +83,7 @@ def _tasks(workflow: Any) -> tuple[TaskSpec, ...]:
     workflow_id = workflow.workflow_id
     tasks = []
     for job in workflow.jobs:
-        job_id = check_task_id(getattr(job, "id", None), workflow_id)
+        job_id = ids.check_job_id(getattr(job, "id", None), f"workflow {workflow_id!r}")
         tasks.append(TaskSpec(
             task_id=job_id,
             job_ref=f"{workflow_id}.{job_id}",
@@ -113,14 +113,14 @@ def dag_spec(workflow: Any, *, project: str, version: str, image: str | None, st
              settings: DagSettings, generator: str, extra: Mapping[str, Any] | None = None) -> DagSpec:
     """Everything a renderer needs to write the DAG file of ``workflow``; one-line errors for bad input."""
     workflow_id = workflow.workflow_id
-    dag_id = check_dag_id(f"{settings.dag_id_prefix}{workflow_id}", workflow_id)
+    dag_id = ids.check_dag_id(f"{settings.dag_id_prefix}{ids.check_workflow_id(workflow_id)}", workflow_id)
     secrets = tuple(secret_names(s, workflow_id) for s in _attr(workflow, "secrets", ()))
     tags = tuple(dict.fromkeys([project, *settings.tags, *_attr(workflow, "tags", ())]))
     long_tags = [tag for tag in tags if len(tag) > MAX_TAG]
     if long_tags:
         raise BigflowError(f"tag {long_tags[0][:40]!r}... of workflow {workflow_id!r} is longer than the "
                            f"{MAX_TAG} characters Airflow allows")
-    schedule = parse_schedule(getattr(workflow, "schedule_interval", "@daily"), workflow_id)
+    schedule = schedules.parse(getattr(workflow, "schedule_interval", "@daily"), workflow_id)
     max_active_runs = int(_attr(workflow, "max_active_runs", 1))
     if schedule.kind == "continuous" and max_active_runs != 1:
         raise BigflowError(f"workflow {workflow_id!r}: schedule_interval '@continuous' needs max_active_runs=1 "

@@ -16,15 +16,15 @@ def beam() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
 def jobs(env: str | None, everything: bool, as_json: bool) -> None:
     """List the project's Dataflow jobs that are running (labelled with one of its workflows)."""
-    from bigflow.environment import resolve
+    from bigflow import environment
     from bigflow.project import find_project, require_project
     from bigflow_beam.dataflow import DataflowApi
     from bigflow_beam.options import label_value
 
     find_project.cache_clear()  # the cwd may have changed since an earlier lookup in this process
     project = require_project()
-    config = resolve(project, env)
-    api = DataflowApi(config.values, config.env)
+    config = environment.get(project, env)
+    api = DataflowApi(config, config.name)
     found = api.jobs(active_only=not everything)
     if not everything:
         workflows = {label_value(w) for w in project.finder.all_ids()}

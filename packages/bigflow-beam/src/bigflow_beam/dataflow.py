@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
+from bigflow.environment import Environment
 from bigflow.errors import BigflowError
 from bigflow_beam.options import config_value
 
@@ -173,8 +174,8 @@ def stage_job(job: Any) -> Any:
 class DataflowApi:
     """The Dataflow requests bigflow makes for one environment (project and region from its configuration)."""
 
-    def __init__(self, config: dict[str, Any], env: str) -> None:
-        self.config = config
+    def __init__(self, config: Mapping[str, Any], env: str) -> None:
+        self.config = Environment.of(config, env)
         self.project, self.region = config_value(config, "gcp_project_id"), config_value(config, "region")
         if not (self.project and self.region):
             raise BigflowError(f"environment {env!r} has no Dataflow project: set gcp_project_id and region under "

@@ -65,8 +65,8 @@ class DataflowStreamingTarget:
             if decision.action == "replace":
                 api.drain(decision.running)
             if decision.action in ("replace", "wait"):
-                api.wait_stopped(decision.running, time.sleep, _seconds(api.config, "dataflow_drain_poll_sec", 10),
-                                 _seconds(api.config, "dataflow_drain_timeout_sec", 1800))
+                api.wait_stopped(decision.running, time.sleep, api.config.float("dataflow_drain_poll_sec", 10),
+                                 api.config.float("dataflow_drain_timeout_sec", 1800))
             if decision.action == "update":
                 decision.job.proto.replace_job_id = decision.running.id
             created = api.submit(decision.job)
@@ -78,13 +78,13 @@ class DataflowStreamingTarget:
     # -- deciding --------------------------------------------------------------------------------
 
     def _decide(self, project: Any, env: str) -> tuple[Plan, list[Decision], DataflowApi | None]:
-        from bigflow.environment import resolve
+        from bigflow import environment
         from bigflow.workflow import JobContext
         from bigflow_beam.runners import DATAFLOW, choose_runner
         from bigflow_beam.streaming import BeamStreamingJob
 
         plan = Plan(NAME)
-        config = resolve(project, env).values
+        config = environment.get(project, env)
         found = [(workflow, job) for workflow in project.finder.all() for job in workflow.jobs
                  if isinstance(job, BeamStreamingJob)]
         if not found:
@@ -95,7 +95,7 @@ class DataflowStreamingTarget:
             plan.notes.append(f"environment {env!r} runs streaming jobs on the local runner ({', '.join(local)}): "
                               "nothing to deploy")
             return plan, [], None
-        strategy = str(config.get("dataflow_streaming_redeploy") or "auto")
+        strategy = config.str("dataflow_streaming_redeploy", "auto")
         if strategy not in STRATEGIES:
             raise BigflowError(f"dataflow_streaming_redeploy of environment {env!r} must be one of "
                                f"{', '.join(STRATEGIES)}, got {strategy!r}")
@@ -128,8 +128,3 @@ class DataflowStreamingTarget:
         return Decision(name, "replace", job, running, [
             f"{name}: steps of the running job are gone from the new pipeline ({shown}); map them with "
             "transform_name_mapping to update in place instead"])
-
-
-def _seconds(config: dict[str, Any], key: str, default: float) -> float:
-    value = config.get(key)
-    return default if value in (None, "") else float(value)

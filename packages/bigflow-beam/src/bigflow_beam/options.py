@@ -10,7 +10,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
-from bigflow.errors import BigflowError
+from bigflow.environment import Environment
+from bigflow.settings import Setting
 
 #: Beam option -> the configuration key that sets it for Dataflow; ``dataflow_<key>`` takes precedence over
 #: ``<key>``, so settings shared with other plugins (project, region, network) can be overridden for Dataflow.
@@ -26,6 +27,20 @@ DATAFLOW_CONFIG_KEYS = {
     "max_num_workers": "max_workers",
     "sdk_container_image": "sdk_container_image",
 }
+
+_SHARED = ("gcp_project_id", "region")  # declared by core
+SETTINGS = (
+    *(Setting(name, int if key == "max_workers" else str, description=f"Dataflow's {option} (dataflow_{name} wins)")
+      for option, key in DATAFLOW_CONFIG_KEYS.items() if key not in _SHARED for name in (key, f"dataflow_{key}")),
+    *(Setting(f"dataflow_{key}", str, description=f"Dataflow's {key}, instead of {key}") for key in _SHARED),
+    Setting("beam_runner", str, description="the Beam runner: 'local', 'DataflowRunner', ..."),
+    Setting("beam_options", dict, description="pipeline options every Beam job gets"),
+    Setting("dataflow_options", dict, description="pipeline options every Dataflow job gets"),
+    Setting("dataflow_streaming_redeploy", str, "auto",
+            description="how 'bigflow deploy' replaces running streaming jobs: auto, update or replace"),
+    Setting("dataflow_drain_poll_sec", float, 10.0, description="poll interval while draining a streaming job"),
+    Setting("dataflow_drain_timeout_sec", float, 1800.0, description="how long to wait for a drained job"),
+)
 
 #: Option names of BigFlow 1.x jobs -> the Beam option they mean now (1.x's max_workers was silently ignored).
 OPTION_ALIASES = {"max_workers": "max_num_workers", "worker_harness_container_image": "sdk_container_image"}
@@ -74,20 +89,8 @@ def config_value(config: Mapping[str, Any], key: str) -> Any:
 
 
 def config_mapping(config: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """A table-valued configuration key (e.g. ``beam_options``) as a dict; a one-line error otherwise."""
-    value = config.get(key)
-    if value in (None, ""):
-        return {}
-    if isinstance(value, str):
-        import json
-
-        try:
-            value = json.loads(value)
-        except ValueError:
-            pass
-    if not isinstance(value, Mapping):
-        raise BigflowError(f"configuration key {key!r} must be a table of Beam options, got {value!r}")
-    return dict(value)
+    """A table-valued configuration key (e.g. ``beam_options``, also JSON from a ``bf_`` variable) as a dict."""
+    return Environment.of(config).table(key)
 
 
 def dataflow_options_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -95,7 +98,8 @@ def dataflow_options_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
     options = {option: config_value(config, key) for option, key in DATAFLOW_CONFIG_KEYS.items()}
     options = {k: v for k, v in options.items() if v is not None}
     if "max_num_workers" in options:
-        options["max_num_workers"] = int(options["max_num_workers"])
+        key = "dataflow_max_workers" if config.get("dataflow_max_workers") not in (None, "") else "max_workers"
+        options["max_num_workers"] = Environment.of(config).int(key)
     return {**options, **config_mapping(config, "dataflow_options")}
 
 

@@ -31,3 +31,11 @@ def register_starters(register):
     from bigflow_beam.starter import BeamStarter
 
     register("beam", BeamStarter())
+
+
+@hookimpl
+def register_settings(register):
+    from bigflow_beam.options import SETTINGS
+
+    for setting in SETTINGS:
+        register(setting.name, setting)

@@ -2,19 +2,21 @@
 
 The first configuration is the master: the others inherit its values and override what they set. ``env``
 None (new) makes a configuration apply to every environment not configured by name; ``project_id`` None
-(new) means the environment's ``gcp_project_id``. String properties may refer to other properties as
-``{name}``; a property set to None is read from the ``bf_<name>`` environment variable.
+(new) means the environment's ``gcp_project_id``. Each environment's values are resolved by
+:class:`bigflow.Config`, so the rules are Config's: ``{name}`` (``{env}`` included) refers to another
+property, a property set to None is required from its ``bf_<name>`` variable, and errors are ``ConfigError`` s
+(``ValueError`` s, as in 1.x).
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError
+from bigflow.configuration import Config, current_env
+from bigflow.errors import ConfigError
 
 if TYPE_CHECKING:
     from bigflow_bigquery.dataset import InteractiveDatasetManager
@@ -74,13 +76,13 @@ class DatasetConfig:
     def _add(self, env: str | None, is_default: bool, properties: dict[str, Any] | None, **values: Any) -> None:
         name = env or ANY_ENV
         if name in self._configs:
-            raise BigflowError(f"DatasetConfig: environment {name!r} is configured twice")
+            raise ConfigError(f"DatasetConfig: environment {name!r} is configured twice")
         clash = sorted(set(properties or {}) & set(_STANDARD))
         if clash:
-            raise BigflowError(f"DatasetConfig: property {clash[0]!r} is reserved; pass it as an argument")
+            raise ConfigError(f"DatasetConfig: property {clash[0]!r} is reserved; pass it as an argument")
         if is_default:
             if self._default is not None and self._default != name:
-                raise BigflowError(f"DatasetConfig: both {self._default!r} and {name!r} are marked is_default")
+                raise ConfigError(f"DatasetConfig: both {self._default!r} and {name!r} are marked is_default")
             self._default = name
         self._configs[name] = {**(properties or {}), **values}
 
@@ -88,47 +90,38 @@ class DatasetConfig:
     def environments(self) -> list[str]:
         return [name for name in self._configs if name != ANY_ENV]
 
-    def _env_name(self, env: str | None) -> str:
-        requested = env or os.environ.get("bf_env") or None
+    def _env_name(self, env: str | None) -> tuple[str, str | None]:
+        """The configuration to use and the environment's name (None when none is given or current)."""
+        requested = env or current_env()
         if requested is None:
-            return self._default or self._master or next(iter(self._configs))
+            name = self._default or self._master or next(iter(self._configs))
+            return name, None if name == ANY_ENV else name
         if requested in self._configs:
-            return requested
+            return requested, requested
         if ANY_ENV in self._configs:
-            return ANY_ENV
+            return ANY_ENV, requested
         close = difflib.get_close_matches(requested, self.environments, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise BigflowError(
+        raise ConfigError(
             f"DatasetConfig has no configuration for environment {requested!r} (configured: "
             f"{', '.join(self.environments)}){hint}; add .add_configuration({requested!r}, project_id=...)"
         )
 
     def resolve(self, env: str | None = None) -> dict[str, Any]:
-        """Every value of an environment (master values overridden by its own), placeholders filled."""
-        name = self._env_name(env)
+        """Every value of an environment (master values overridden by its own), resolved by a ``Config``."""
+        name, actual = self._env_name(env)
         values = dict(self._configs.get(self._master, {})) if self._master and self._master != name else {}
         values.update(self._configs[name])
-        for key, value in list(values.items()):
-            if value is None and key not in ("project_id", "location"):
-                variable = f"bf_{key}"
-                if variable not in os.environ:
-                    raise BigflowError(f"DatasetConfig property {key!r} of environment {name!r} is None: "
-                                       f"set the {variable} environment variable")
-                values[key] = os.environ[variable]
-        plain = {k: v for k, v in values.items() if isinstance(v, str | int | float)}
-        for key, value in values.items():
-            if isinstance(value, str) and "{" in value:
-                try:
-                    values[key] = value.format(**plain)
-                except (KeyError, IndexError, ValueError) as error:
-                    raise BigflowError(f"DatasetConfig property {key!r} = {value!r}: cannot fill {error}") from None
-        values["env"] = None if name == ANY_ENV else name
-        return values
+        optional = {key: values.pop(key) for key in ("project_id", "location") if values.get(key) is None}
+        label = actual or ANY_ENV
+        resolved = {**Config(label, values).resolve(label), **optional}
+        resolved["env"] = actual
+        return resolved
 
     def resolve_property(self, property_name: str, env: str | None = None) -> Any:
         values = self.resolve(env)
         if property_name not in values:
-            raise BigflowError(f"DatasetConfig has no property {property_name!r}")
+            raise ConfigError(f"DatasetConfig has no property {property_name!r}")
         return values[property_name]
 
     def resolve_project_id(self, env: str | None = None) -> str | None:

@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bigflow.errors import BigflowError
+from bigflow.runtimes import parse as parse_runtime
+from bigflow.runtimes import runtime_str
 from bigflow_bigquery import engine, statements
 from bigflow_bigquery.config import DatasetConfig, DatasetSpec
 from bigflow_bigquery.errors import sql_error
-from bigflow_bigquery.partitions import Window, parse_runtime, runtime_str, unit
+from bigflow_bigquery.partitions import Window, unit
 from bigflow_bigquery.settings import Settings
 from bigflow_bigquery.statements import Statement, Target
 from bigflow_bigquery.templating import render

@@ -1,36 +1,13 @@
-"""Runtimes and the partition window a write replaces: ``[start, end)`` of the runtime's DAY, HOUR, MONTH or YEAR."""
+"""The partition window a write replaces: ``[start, end)`` of the runtime's DAY, HOUR, MONTH or YEAR."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bigflow.errors import BigflowError
 
 UNITS = ("HOUR", "DAY", "MONTH", "YEAR")
-_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
-
-
-def parse_runtime(value: str | datetime | date) -> datetime:
-    """``'YYYY-MM-DD[ HH:MM[:SS]]'``, a ``date`` or a ``datetime`` -> naive ``datetime``."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    for fmt in _FORMATS:
-        try:
-            return datetime.strptime(str(value).strip(), fmt)
-        except ValueError:
-            continue
-    raise BigflowError(f"invalid runtime {value!r}: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'")
-
-
-def runtime_str(value: str | datetime | date) -> str:
-    """The 1.x ``{dt}`` of a runtime given as a string: kept as written; dates and datetimes formatted."""
-    if isinstance(value, str):
-        parse_runtime(value)
-        return value
-    return parse_runtime(value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def unit(value: str | None, default: str = "DAY") -> str:

@@ -22,3 +22,11 @@ def register_starters(register):
     from bigflow_bigquery.starter import BigQueryStarter
 
     register("bigquery", BigQueryStarter())
+
+
+@hookimpl
+def register_settings(register):
+    from bigflow_bigquery.settings import SETTINGS
+
+    for setting in SETTINGS:
+        register(setting.name, setting)

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bigflow.environment import Environment
 from bigflow.errors import BigflowError
+from bigflow.settings import Setting
 
 EMULATOR = "emulator"
 PRODUCTION = "bigquery"
@@ -35,6 +37,19 @@ LOCAL_ENV = "local"
 EMULATOR_PROJECT = "local-project"
 DEFAULT_LOCATION = "EU"
 DEFAULT_PRICE_PER_TIB = 6.25
+
+#: none is required: the endpoint defaults by environment name, the project to the credentials' own
+SETTINGS = (
+    Setting("bigquery_endpoint", str, description="'emulator', 'bigquery' or the URL of a running emulator "
+                                                  "(default: 'emulator' in local, 'bigquery' elsewhere)"),
+    Setting("bigquery_location", str, DEFAULT_LOCATION, description="location of datasets the plugin creates"),
+    Setting("bigquery_impersonate_service_account", str,
+            description="service account to impersonate with the ADC credentials"),
+    Setting("bigquery_price_per_tib", float, DEFAULT_PRICE_PER_TIB,
+            description="on-demand price in USD per TiB, for dry-run cost estimates"),
+    Setting("bigquery_emulator_port", int, description="REST port of an emulator the plugin starts"),
+    Setting("bigquery_emulator_dir", str, description="where that emulator keeps its data"),
+)
 
 
 @dataclass(frozen=True)
@@ -61,60 +76,42 @@ class Settings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any], env: str | None = None) -> Settings:
         """Read the plugin's keys (see the module docstring) from an environment's configuration."""
-        env = env or config.get("env") or None
-        endpoint = str(config.get("bigquery_endpoint") or (EMULATOR if env == LOCAL_ENV else PRODUCTION)).strip()
+        values = Environment.of(config, env)
+        env = env or values.get("env") or None
+        endpoint = (values.str("bigquery_endpoint") or (EMULATOR if env == LOCAL_ENV else PRODUCTION)).strip()
         if endpoint not in (EMULATOR, PRODUCTION) and not endpoint.startswith(("http://", "https://")):
             raise BigflowError(
                 f"bigquery_endpoint {endpoint!r} of environment {env!r} is not valid: use 'emulator', "
                 "'bigquery' or the URL of a running emulator (http://127.0.0.1:PORT)"
             )
+        price = values.float("bigquery_price_per_tib", DEFAULT_PRICE_PER_TIB)
+        if price is None or price < 0:
+            raise BigflowError(f"bigquery_price_per_tib must be a non-negative number (USD per TiB), got {price!r}")
+        port = values.int("bigquery_emulator_port")
+        if port is not None and not 0 < port < 65536:
+            raise BigflowError(f"bigquery_emulator_port must be a port number (1-65535), got {port!r}")
+        directory = values.str("bigquery_emulator_dir")
         return cls(
             endpoint=endpoint.rstrip("/"),
-            project_id=_text(config.get("gcp_project_id")),
-            location=_text(config.get("bigquery_location")) or DEFAULT_LOCATION,
-            impersonate_service_account=_text(config.get("bigquery_impersonate_service_account")),
-            price_per_tib=_number(config, "bigquery_price_per_tib", DEFAULT_PRICE_PER_TIB),
-            emulator_port=_port(config),
-            emulator_dir=Path(config["bigquery_emulator_dir"]) if config.get("bigquery_emulator_dir") else None,
+            project_id=_text(values.str("gcp_project_id")),
+            location=_text(values.str("bigquery_location")) or DEFAULT_LOCATION,
+            impersonate_service_account=_text(values.str("bigquery_impersonate_service_account")),
+            price_per_tib=price,
+            emulator_port=port,
+            emulator_dir=Path(directory) if directory else None,
             env=env,
         )
 
 
-def _text(value: Any) -> str | None:
-    return str(value).strip() or None if value is not None else None
-
-
-def _number(config: Mapping[str, Any], key: str, default: float) -> float:
-    value = config.get(key)
-    if value is None or value == "":
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1.0
-    if number < 0:
-        raise BigflowError(f"{key} must be a non-negative number (USD per TiB), got {value!r}")
-    return number
-
-
-def _port(config: Mapping[str, Any]) -> int | None:
-    value = config.get("bigquery_emulator_port")
-    if value is None or value == "":
-        return None
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        port = -1
-    if not 0 < port < 65536:
-        raise BigflowError(f"bigquery_emulator_port must be a port number (1-65535), got {value!r}")
-    return port
+def _text(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
 
 
 def current_settings(env: str | None = None) -> Settings:
     """Settings for code running outside a job (``.run()`` in a notebook, ``bigflow bigquery query``).
 
     The environment is ``env``, else ``bf_env``; its configuration comes from the current project when there
-    is one (``bigflow.environment.resolve``), else from nothing (Google BigQuery with ADC).
+    is one (``bigflow.environment.get``), else from nothing (Google BigQuery with ADC).
     """
     from bigflow.project import find_project
 
@@ -122,7 +119,7 @@ def current_settings(env: str | None = None) -> Settings:
     project = find_project(Path.cwd())
     if project is None:
         return Settings.from_config({}, env)
-    from bigflow.environment import resolve
+    from bigflow import environment
 
-    resolved = resolve(project, env)
-    return Settings.from_config(resolved.values, resolved.env)
+    resolved = environment.get(project, env)
+    return Settings.from_config(resolved, resolved.name)

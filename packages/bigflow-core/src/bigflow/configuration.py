@@ -38,8 +38,8 @@ Differences from BigFlow 1.x:
 - interpolation is recursive and order-independent, with ``{{``/``}}`` escapes, and an unknown reference or
   a cycle is an error (1.x did one order-dependent ``str.replace`` pass and left unknown names as they were);
 - ``resolve_property`` of an undeclared key is an error (1.x read ``bf_<key>`` from the environment);
-- errors are one-line ``BigflowError`` s naming the environment, the key or the variable (1.x raised
-  ``ValueError`` / ``AssertionError``); defining an environment twice is an error (1.x replaced it).
+- errors are one-line ``ConfigError`` s (a ``BigflowError`` and a ``ValueError``, which 1.x raised) naming
+  the environment, the key or the variable; defining an environment twice is an error (1.x replaced it).
 """
 
 from __future__ import annotations
@@ -52,14 +52,14 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from bigflow.errors import BigflowError
+from bigflow.errors import BigflowError, ConfigError, UnknownNameError
 
 DEFAULT_PREFIX = "bf_"
 MASK = "***"
 SECRET_WORDS = ("secret", "password", "token", "key")
 _REFERENCE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TEMPLATE = re.compile(r"\{\{|\{[A-Za-z_][A-Za-z0-9_]*\}")
-_MIN_MASKED_LENGTH = 4  # shorter secret values are not masked inside log messages (too many false hits)
+MIN_MASKED_LENGTH = 4  # shorter secret values are not masked inside log messages (too many false hits)
 _known_secrets: set[str] = set()
 
 
@@ -90,7 +90,7 @@ class SecretStr(str):
 
     def __new__(cls, value: str) -> SecretStr:
         secret = super().__new__(cls, value)
-        if len(secret) >= _MIN_MASKED_LENGTH:
+        if len(secret) >= MIN_MASKED_LENGTH:
             _known_secrets.add(str.__str__(secret))
         return secret
 
@@ -182,12 +182,12 @@ class Config:
                           secrets: Iterable[str] = ()) -> Config:
         """Add an environment that inherits the master's properties (and secret keys); chainable."""
         if name in self.configs:
-            raise BigflowError(f"environment {name!r} is defined twice in the config")
+            raise ConfigError(f"environment {name!r} is defined twice in the config")
         if properties.get("env", name) != name:
-            raise BigflowError(f"environment {name!r}: property 'env' is the environment name, "
+            raise ConfigError(f"environment {name!r}: property 'env' is the environment name, "
                                f"got {properties['env']!r}; remove it")
         if is_default and self.default_env_name is not None:
-            raise BigflowError(f"environment {name!r} cannot be the default: {self.default_env_name!r} already is "
+            raise ConfigError(f"environment {name!r} cannot be the default: {self.default_env_name!r} already is "
                                "(only one default environment)")
         master = self.configs.get(self.master_config_name) if self.master_config_name else None
         merged = {**(master.properties if master else {}), **properties, "env": name}
@@ -195,7 +195,7 @@ class Config:
         for key in secret_keys - merged.keys():
             close = difflib.get_close_matches(key, list(merged), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise BigflowError(f"environment {name!r}: secret {key!r} is not one of its properties{hint}")
+            raise ConfigError(f"environment {name!r}: secret {key!r} is not one of its properties{hint}")
         self.configs[name] = EnvConfig(name, merged, secret_keys)
         if is_default:
             self.default_env_name = name
@@ -206,13 +206,13 @@ class Config:
         name = env_name or current_env(self.environment_variables_prefix) or self.default_env_name
         known = ", ".join(self.configs)
         if name is None:
-            raise BigflowError(f"no environment given and the config has no default one (known: {known}); "
+            raise ConfigError(f"no environment given and the config has no default one (known: {known}); "
                                f"pass one or set {variable}")
         if name not in self.configs:
             origin = "" if env_name else f" (from {variable})"
             close = difflib.get_close_matches(name, list(self.configs), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise BigflowError(f"unknown environment {name!r}{origin} (known: {known}){hint}")
+            raise UnknownNameError(f"unknown environment {name!r}{origin} (known: {known}){hint}")
         return name
 
     def _resolve(self, env_name: str | None) -> _Resolved:
@@ -229,7 +229,7 @@ class Config:
             if found is not None:
                 raw[key], sources[key] = found[1], f"env:{found[0]}"
             elif value is None or value is _REQUIRED_SECRET:
-                raise BigflowError(f"configuration value {key!r} of environment {env!r} is required: "
+                raise ConfigError(f"configuration value {key!r} of environment {env!r} is required: "
                                    f"set {variable}")
             else:
                 raw[key], sources[key] = value, "code"
@@ -247,7 +247,7 @@ class Config:
         if name not in values:
             close = difflib.get_close_matches(name, list(values), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise BigflowError(f"no property {name!r} in environment {values['env']!r}{hint}")
+            raise ConfigError(f"no property {name!r} in environment {values['env']!r}{hint}")
         return values[name]
 
     def describe(self, env_name: str | None = None) -> list[ResolvedValue]:
@@ -301,7 +301,7 @@ class _Interpolation:
             return self.done[key]
         if key in self.path:
             cycle = " -> ".join([*self.path[self.path.index(key):], key])
-            raise BigflowError(f"reference cycle in configuration of environment {self.env!r}: {cycle}")
+            raise ConfigError(f"reference cycle in configuration of environment {self.env!r}: {cycle}")
         value = self.raw[key]
         if key not in self.literal and isinstance(value, str) and _TEMPLATE.search(value):
             self.path.append(key)
@@ -317,7 +317,7 @@ class _Interpolation:
         if name not in self.raw:
             close = difflib.get_close_matches(name, list(self.raw), n=1)
             hint = f"; did you mean {{{close[0]}}}?" if close else "; write {{ }} for literal braces"
-            raise BigflowError(f"configuration value {key!r} of environment {self.env!r} references unknown "
+            raise ConfigError(f"configuration value {key!r} of environment {self.env!r} references unknown "
                                f"key {token}{hint}")
         value = self.expand(name)
         self.sources[key] = "interpolated"

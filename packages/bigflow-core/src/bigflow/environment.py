@@ -1,4 +1,4 @@
-"""Resolving the configuration of one environment of a project, with the source of every value.
+"""Resolving one environment of a project into an :class:`Environment`, with the source of every value.
 
 Sources, from lowest to highest precedence:
 
@@ -6,55 +6,174 @@ Sources, from lowest to highest precedence:
 2. a BigFlow 1.x ``deployment_config.py`` (its ``deployment_config`` Config; source ``deployment_config.py``);
 3. the project's ``bigflow.Config`` named by ``[tool.bigflow] config = "module:attr"`` (source ``code``);
 4. configuration sources contributed by plugins (source ``plugin:<name>``);
-5. ``bf_<key>`` environment variables, for keys declared by 1–3 (source ``env:bf_<key>``).
+5. ``bf_<key>`` environment variables, for keys set by 1-4 or declared as settings (source ``env:bf_<key>``);
+6. the default of a declared setting (source ``default``), when nothing above sets it.
+
+``Config`` and ``DatasetConfig`` objects are inputs here, not resolvers of their own. The result is checked
+against the declared settings (:mod:`bigflow.settings`): unknown ``[tool.bigflow]`` keys, near misses of
+declared environment keys, wrong types and missing required settings are one-line :class:`ConfigError` s.
+Other undeclared environment keys are the user's own (``context.config``), as in 1.x.
 
 The environment is ``--config ENV``, else ``bf_env`` (as in 1.x), else ``default-environment``, else the
 Config's default, else ``local`` when declared, else the first declared one. A project that declares no
 environment accepts any name (1.x projects resolve their Configs inside workflow modules).
+
+Commands call :func:`get`, which resolves once per process and hands the same object to every builder, target
+and job.
 """
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
-from bigflow.errors import BigflowError
+from bigflow.configuration import MASK, MIN_MASKED_LENGTH, is_secret_key, mask
+from bigflow.errors import BigflowError, ConfigError, UnknownNameError
 from bigflow.project import Project
+from bigflow.settings import ENVIRONMENT, TYPES, Registry, convert, core_registry, is_toml_type
 
 PREFIX = "bf_"
 DEFAULT_ENV = "local"
 
 
-@dataclass
-class ResolvedConfig:
-    """The configuration of one environment: values, where each came from, which ones are secret."""
+class Environment(Mapping[str, Any]):
+    """One resolved environment: a read-only mapping of key -> value, with the source of every value.
 
-    env: str
-    values: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    secret_keys: set[str] = field(default_factory=set)
+    Typed getters (``str``, ``int``, ``float``, ``bool``, ``list``, ``table``) convert strings from ``bf_``
+    variables and raise a one-line :class:`~bigflow.errors.ConfigError` naming the key and the environment;
+    ``require(key, why)`` fails when a key is missing. ``mask(text)`` hides every secret value.
+    """
 
+    def __init__(self, name: str, project: Project | None, values: Mapping[str, Any],
+                 sources: Mapping[str, str] | None = None, secret_keys: Iterable[str] = (),
+                 registry: Registry | None = None) -> None:
+        self.name = name
+        self.project = project
+        self._values = dict(values)
+        self._sources = dict(sources or {})
+        self.secret_keys = frozenset(secret_keys)
+        self.registry = registry or core_registry()
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any], name: str | None = None) -> Environment:
+        """``config`` itself when it is an Environment, else an Environment over a plain mapping (a job's
+        ``context.config`` built by hand, a test's dict)."""
+        if isinstance(config, Environment):
+            return config
+        return cls(name or config.get("env") or "", None, config)
+
+    # -- the mapping ---------------------------------------------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Environment({self.name!r}, {self.mask(repr(mask(self._values)))})"
+
+    @property
+    def env(self) -> str:
+        """The environment's name (as ``context.env``)."""
+        return self.name
+
+    def source(self, key: str) -> str:
+        """Where ``key``'s value came from: ``pyproject.toml``, ``code``, ``plugin:<name>``, ``env:bf_<key>``..."""
+        return self._sources.get(key, "default" if key in self.registry.by_name else "")
+
+    def as_config(self) -> dict[str, Any]:
+        """A plain dict of every value, the 1.x-compatible ``context.config``."""
+        return dict(self._values)
+
+    # -- secrets -----------------------------------------------------------------------------------
+    def mask(self, text: str) -> str:
+        """``text`` with the value of every secret setting replaced by ``***``."""
+        for value in sorted(self._secret_values(), key=len, reverse=True):
+            text = text.replace(value, MASK)
+        return text
+
+    def _secret_values(self) -> set[str]:
+        return {str(self._values[k]) for k in self.secret_keys
+                if self._values.get(k) not in (None, "") and len(str(self._values[k])) >= MIN_MASKED_LENGTH}
+
+    # -- typed getters -----------------------------------------------------------------------------
+    def value(self, key: str, type: type | None = None, default: Any = None) -> Any:
+        """``key``'s value as ``type`` (default: the declared setting's type), else the declared default."""
+        declared = self.registry.get(key)
+        wanted = type or (declared.setting.type if declared else None)
+        value = self._values.get(key)
+        if value is None or value == "":
+            if default is not None:
+                return default
+            return declared.setting.default if declared else None
+        if wanted is None:
+            return value
+        try:
+            return convert(wanted, value)
+        except ValueError as error:
+            source = self.source(key)
+            origin = f" (from {source})" if source else ""
+            shown = MASK if key in self.secret_keys else repr(value)
+            raise ConfigError(f"configuration key {key!r} of environment {self.name!r} must be {error}, "
+                              f"got {shown}{origin}") from None
+
+    def str(self, key: str, default: str | None = None) -> str | None:
+        value = self.value(key, str, default)
+        return None if value is None else builtins.str.__str__(value)  # plain str: a SecretStr prints '***'
+
+    def int(self, key: str, default: int | None = None) -> int | None:
+        return self.value(key, int, default)
+
+    def float(self, key: str, default: float | None = None) -> float | None:
+        return self.value(key, float, default)
+
+    def bool(self, key: str, default: bool | None = None) -> bool | None:
+        return self.value(key, bool, default)
+
+    def list(self, key: str, default: Sequence[str] | None = None) -> list[str]:
+        return self.value(key, list, default) or []
+
+    def table(self, key: str, default: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self.value(key, dict, default) or {}
+
+    def require(self, key: str, why: str = "") -> Any:
+        """``key``'s (typed) value; a one-line error saying where to set it when it is missing."""
+        value = self.value(key)
+        if value is None or value == "" or value == [] or value == {}:
+            reason = f"; {why}" if why else ""
+            raise ConfigError(f"configuration key {key!r} of environment {self.name!r} is not set{reason} — add it "
+                              f"to [tool.bigflow.environments.{self.name}] in pyproject.toml (or set {PREFIX}{key})")
+        return value
+
+    # -- printouts -----------------------------------------------------------------------------------
     def describe(self) -> list[dict[str, Any]]:
-        """Rows ``{key, value, source, secret}`` with secret values masked, for printouts."""
-        from bigflow.configuration import mask
-
-        return [
-            {"key": key, "value": "***" if key in self.secret_keys else mask(value),
-             "source": self.sources.get(key, ""), "secret": key in self.secret_keys}
-            for key, value in sorted(self.values.items())
-        ]
+        """Rows ``{key, value, type, source, plugin, secret}`` with secret values masked, for printouts."""
+        rows = []
+        keys = sorted({*self._values, *self.registry.names(ENVIRONMENT)})
+        for key in keys:
+            declared = self.registry.get(key)
+            secret = key in self.secret_keys or bool(declared and declared.setting.secret)
+            value = self._values.get(key, declared.setting.default if declared else None)
+            rows.append({"key": key, "value": MASK if secret and value is not None else mask(value),
+                         "type": declared.setting.type_name if declared else type(value).__name__,
+                         "source": self.source(key), "plugin": declared.plugin if declared else "",
+                         "secret": secret})
+        return rows
 
     @contextmanager
     def activated(self) -> Iterator[None]:
         """Make the environment current for 1.x code (``bf_env``) while the block runs."""
         variable = f"{PREFIX}env"
         previous = os.environ.get(variable)
-        os.environ[variable] = self.env
+        os.environ[variable] = self.name
         try:
             yield
         finally:
@@ -93,10 +212,20 @@ def _code_configs(project: Project) -> list[tuple[str, Any]]:
             raise BigflowError(f"cannot load {legacy}: {type(error).__name__}: {error}") from None
         if "deployment_config" in namespace:
             found.append(("deployment_config.py", namespace["deployment_config"]))
-    reference = project.settings.get("config")
+    reference = _project_setting(project, "config", str)
     if reference:
         found.append(("code", _load_object(project, reference)))
     return found
+
+
+def _project_setting(project: Project, key: str, setting_type: type) -> Any:
+    """A ``[tool.bigflow]`` value, type-checked (a one-line error naming the key)."""
+    value = project.settings.get(key)
+    if value is None:
+        return None
+    if not is_toml_type(setting_type, value):
+        raise ConfigError(f"[tool.bigflow] {key} must be {TYPES[setting_type][1]}, got {value!r}")
+    return value
 
 
 def _config_envs(config: Any) -> tuple[list[str], str | None]:
@@ -106,11 +235,11 @@ def _config_envs(config: Any) -> tuple[list[str], str | None]:
     return names, default
 
 
-def environments(project: Project) -> tuple[list[str], str | None]:
+def environments(project: Project, code_configs: list[tuple[str, Any]] | None = None) -> tuple[list[str], str | None]:
     """Every declared environment name, and the default one (None when nothing is declared)."""
     names = list(project.environments)
-    default = project.settings.get("default-environment")
-    for _, config in _code_configs(project):
+    default = _project_setting(project, "default-environment", str)
+    for _, config in _code_configs(project) if code_configs is None else code_configs:
         config_names, config_default = _config_envs(config)
         names += [n for n in config_names if n not in names]
         default = default or config_default
@@ -119,65 +248,143 @@ def environments(project: Project) -> tuple[list[str], str | None]:
     return names, default
 
 
-def choose_env(project: Project, requested: str | None) -> str:
-    names, default = environments(project)
+def choose_env(project: Project, requested: str | None, code_configs: list[tuple[str, Any]] | None = None) -> str:
+    names, default = environments(project, code_configs)
     env = requested or os.environ.get(f"{PREFIX}env") or default or DEFAULT_ENV
     if names and env not in names:
         import difflib
 
         close = difflib.get_close_matches(env, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise BigflowError(f"unknown environment {env!r} (known: {', '.join(names)}){hint}")
+        raise UnknownNameError(f"unknown environment {env!r} (known: {', '.join(names)}){hint}")
     return env
 
 
-def resolve(project: Project, requested: str | None = None) -> ResolvedConfig:
-    """The configuration of the requested (or default) environment; see the module docstring."""
-    from bigflow.configuration import is_secret_key
+def get(project: Project, requested: str | None = None) -> Environment:
+    """The environment, resolved once per process (per plugin host) for the same project, name and ``bf_``
+    variables."""
+    from bigflow import plugins
 
-    env = choose_env(project, requested)
-    resolved = ResolvedConfig(env)
+    cache = plugins.host().__dict__.setdefault("_bigflow_environments", {})
+    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.lower().startswith(PREFIX)))
+    key = (project.root, repr(project.settings), requested, variables)
+    if key not in cache:
+        cache[key] = resolve(project, requested)
+    return cache[key]
 
-    def put(values: Mapping[str, Any], source: str) -> None:
-        for key, value in values.items():
-            resolved.values[key] = value
-            resolved.sources[key] = source
 
-    put(project.environments.get(env, {}), "pyproject.toml")
-    code_secrets: set[str] = set()
-    for source, config in _code_configs(project):
-        if env in _config_envs(config)[0]:
-            values = config.resolve(env)
-            for row in config.describe(env):  # Config knows its own secrets and env-var sources
-                put({row.key: values[row.key]}, row.source if row.source.startswith("env:") else source)
-                if row.secret:
-                    code_secrets.add(row.key)
-    _apply_plugin_sources(resolved)
+def resolve(project: Project, requested: str | None = None) -> Environment:
+    """The configuration of the requested (or default) environment, checked against the declared settings;
+    see the module docstring. Prefer :func:`get`, which resolves once per process."""
     from bigflow.configuration import from_environment
 
-    for key in list(resolved.values):
+    registry = settings_registry()
+    check_project_table(project, registry)
+    code_configs = _code_configs(project)
+    env = choose_env(project, requested, code_configs)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    def put(found: Mapping[str, Any], source: str) -> None:
+        for key, value in found.items():
+            values[key] = value
+            sources[key] = source
+
+    put(project.environments.get(env, {}), "pyproject.toml")
+    secrets: set[str] = set()
+    for source, config in code_configs:
+        if env in _config_envs(config)[0]:
+            resolved = config.resolve(env)
+            for row in config.describe(env):  # Config knows its own secrets and env-var sources
+                put({row.key: resolved[row.key]}, row.source if row.source.startswith("env:") else source)
+                if row.secret:
+                    secrets.add(row.key)
+    _apply_plugin_sources(env, values, sources)
+    for key in [*values, *(n for n in registry.names(ENVIRONMENT) if n not in values)]:
         found = from_environment(f"{PREFIX}{key}") if key != "env" else None
         if found is not None:
             put({key: found[1]}, f"env:{found[0]}")
-    missing = sorted(k for k, v in resolved.values.items() if v is None)
+    missing = sorted(k for k, v in values.items() if v is None)
     if missing:
-        raise BigflowError(
+        raise ConfigError(
             f"configuration value {missing[0]!r} of environment {env!r} is required: set {PREFIX}{missing[0]}"
         )
-    resolved.values.setdefault("env", env)
-    resolved.sources.setdefault("env", "environment name")
-    resolved.secret_keys = code_secrets | {k for k in resolved.values if is_secret_key(k)}
-    return resolved
+    values.setdefault("env", env)
+    sources.setdefault("env", "environment name")
+    secrets |= {k for k in values if is_secret_key(k)}
+    secrets |= {name for name, item in registry.by_name.items() if item.setting.secret and name in values}
+    environment = Environment(env, project, values, sources, secrets, registry)
+    check_environment(environment)
+    return environment
 
 
-def _apply_plugin_sources(resolved: ResolvedConfig) -> None:
+def check_project_table(project: Project, registry: Registry) -> None:
+    """Unknown keys of ``[tool.bigflow]`` and wrong types are one-line errors naming the nearest key."""
+    for key in project.settings:
+        declared = registry.get(key)
+        if declared is None or declared.setting.table != "project":
+            nearest = registry.nearest(key, "project") or _nearest(key, registry.names("project"))
+            hint = f"; did you mean {nearest!r}?" if nearest else ""
+            raise ConfigError(f"unknown key {key!r} in [tool.bigflow] of pyproject.toml{hint}")
+        _project_setting(project, key, declared.setting.type)
+
+
+def _nearest(key: str, names: list[str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(key, names, n=1)
+    return close[0] if close else None
+
+
+def check_environment(environment: Environment) -> None:
+    """Near-miss keys, wrong types and missing required settings of a resolved environment."""
+    registry = environment.registry
+    for key in environment:
+        if registry.get(key) is None and key != "env":
+            nearest = registry.nearest(key, ENVIRONMENT)
+            if nearest is not None:
+                raise ConfigError(f"unknown configuration key {key!r} in environment {environment.name!r} "
+                                  f"(from {environment.source(key)}); did you mean {nearest!r}?")
+        else:
+            environment.value(key)  # the type check
+    for name, item in registry.by_name.items():
+        if item.setting.table == ENVIRONMENT and item.setting.required_in(environment.name):
+            if environment.get(name) in (None, "") and item.setting.default is None:
+                raise ConfigError(f"configuration key {name!r} is required in environment {environment.name!r} by "
+                                  f"{item.plugin} ({item.setting.description}): add it to "
+                                  f"[tool.bigflow.environments.{environment.name}] or set {PREFIX}{name}")
+
+
+def settings_registry() -> Registry:
+    """Core's settings and those every loaded plugin declares with ``register_settings``."""
+    from bigflow import plugins
+
+    host = plugins.host()
+    cached = host.__dict__.get("_bigflow_settings")
+    if cached is not None:
+        return cached
+    registry = core_registry()
+    host.load()
+    for impl in host.pm.hook.register_settings.get_hookimpls():
+        owner = impl.plugin_name.partition(":")[0]
+
+        def register(name: str, setting: Any, owner: str = owner) -> None:
+            if getattr(setting, "name", name) != name:
+                raise ConfigError(f"plugin {owner!r} registered setting {setting.name!r} under the name {name!r}")
+            registry.add(setting, owner)
+
+        impl.function(register=register)
+    host.__dict__["_bigflow_settings"] = registry  # one registry per plugin host (per process)
+    return registry
+
+
+def _apply_plugin_sources(env: str, values: dict[str, Any], sources: dict[str, str]) -> None:
     from bigflow import plugins
 
     host = plugins.host()
     if not any(p.info.provides.get("config_source") or not p.info.modules for p in host.plugins):
         return  # no installed plugin declares a config source: do not load plugins for nothing
     for name, item in host.contributions("config_source").items():
-        values = item.obj.load(resolved.env, list(resolved.values))
-        for key, value in values.items():
-            resolved.values[key] = value
-            resolved.sources[key] = f"plugin:{item.plugin}/{name}"
+        for key, value in item.obj.load(env, list(values)).items():
+            values[key] = value
+            sources[key] = f"plugin:{item.plugin}/{name}"

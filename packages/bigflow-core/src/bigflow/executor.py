@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bigflow import log
+from bigflow import log, runtimes
 from bigflow.errors import BigflowError
-from bigflow.workflow import JobContext, JobSettings, Workflow, execute_job, job_settings, parse_runtime
+from bigflow.workflow import JobContext, JobSettings, Workflow, execute_job, job_settings
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
@@ -328,9 +328,10 @@ def run_workflow(workflow: Workflow, *, runtime: datetime | date | str | None = 
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise BigflowError(f"jobs must be an integer >= 1, got {jobs!r}")
     job_ids = [workflow.find_job(only_job).id] if only_job is not None else list(workflow.job_ids)
-    runtime_str = runtime if isinstance(runtime, str) else None  # as written ({dt} relies on it), like 1.x
-    if runtime_str is not None:
-        runtime = parse_runtime(runtime_str)
+    runtime_str = None
+    if isinstance(runtime, str):  # 1.x forms kept as written ({dt} relies on it)
+        parsed = runtimes.parse(runtime)
+        runtime_str, runtime = runtimes.runtime_str(runtime, parsed), parsed
     context = JobContext.make(runtime=runtime, runtime_str=runtime_str, workflow=workflow, env=env, config=config,
                               run_id=run_id)
     run = _Run(workflow, context, job_ids, jobs, hooks, sleep)

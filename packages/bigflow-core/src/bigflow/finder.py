@@ -1,9 +1,16 @@
-"""Finding a project's workflows without importing every module on every call.
+"""Finding a project's workflows without importing the modules that do not define them.
 
-An index in ``.bigflow/cache/workflows.json`` maps each module of the project package to the workflow ids it
-defines, keyed on the file's mtime and size. A lookup re-imports only modules that changed since they were
-indexed, then imports the one module that defines the requested workflow. When an id is not found, every
-module is imported once more before the id is declared unknown, so a stale index never hides a workflow.
+An index in ``.bigflow/cache/workflows.json`` maps each module of the project package, keyed on its file's
+mtime and size, to what ``bigflow.static_scan`` reads in it without importing it: the workflow ids of its
+``Workflow(workflow_id="...")`` calls, whether it is *dynamic* (its workflows can only be known by importing it)
+and, for a module that does not parse, the error with file and line. A lookup imports only the module that
+defines the requested id; an unknown id imports the dynamic modules (once per file version: what they define
+is indexed too) before it is refused. So no engine is loaded to find, list ids, or refuse a name. An id defined
+by two modules is an error naming both.
+
+``listing()`` (``bigflow workflows list``) imports every module, each on its own: one that fails is reported
+with its file and line, and the others are still listed. Its records are cached too, for the exact set of file
+versions they were made from.
 """
 
 from __future__ import annotations
@@ -16,14 +23,15 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError
+from bigflow.errors import BigflowError, UnknownNameError
+from bigflow.static_scan import Scan, scan
 
 if TYPE_CHECKING:
     from bigflow.workflow import Workflow
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -56,18 +64,21 @@ def package_modules(package_dir: Path, package: str) -> Iterator[ModuleFile]:
         stack.extend(reversed(subdirs))
 
 
-def import_error(module: ModuleFile, error: BaseException) -> BigflowError:
-    """A one-line error naming the project file (and line) that failed to import."""
-    line = ""
-    if isinstance(error, SyntaxError) and error.lineno:
-        line = f", line {error.lineno}"
+def import_error(module: ModuleFile, error: BaseException, package_dir: Path) -> BigflowError:
+    """A one-line error naming the project file and line where importing ``module`` failed (which may be
+    another project module it imports)."""
+    path, line = module.path, None
+    if isinstance(error, SyntaxError) and error.filename:
+        path, line = Path(error.filename), error.lineno
     else:
-        frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == module.path]
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).is_relative_to(package_dir)]
         if frames:
-            line = f", line {frames[-1].lineno}"
-    message = str(error).strip().splitlines()
+            path, line = Path(frames[-1].filename), frames[-1].lineno
+    where = f"{path}, line {line}" if line else str(path)
+    message = str(error.msg if isinstance(error, SyntaxError) else error).strip().splitlines()
     detail = f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
-    return BigflowError(f"cannot import {module.path}{line}: {detail}")
+    via = f"{module.path}: " if path != module.path else ""
+    return BigflowError(f"cannot import {via}{where}: {detail}")
 
 
 def workflows_in(module_name: str) -> list[Workflow]:
@@ -78,8 +89,23 @@ def workflows_in(module_name: str) -> list[Workflow]:
     return [value for value in vars(module).values() if isinstance(value, Workflow)]
 
 
+@dataclass
+class Entry:
+    """What the index knows of one module file version."""
+
+    module: ModuleFile
+    scan: Scan
+    imported: list[str] | None = None  # ids found by importing this version (dynamic modules only)
+
+    @property
+    def ids(self) -> list[str]:
+        return self.imported if self.imported is not None else list(self.scan.workflows)
+
+    @property
+    def undecided(self) -> bool:
+        return self.scan.dynamic and self.imported is None and self.scan.error is None
 class WorkflowFinder:
-    """Locates workflows of one project package, backed by a file-stamp index."""
+    """Locates workflows of one project package, backed by a file-stamp index of static scans."""
 
     def __init__(self, root: Path, package: str, package_dir: Path, cache_dir: Path | None = None) -> None:
         self.root = root
@@ -87,7 +113,9 @@ class WorkflowFinder:
         self.package_dir = package_dir
         self.index_path = (cache_dir or root / ".bigflow" / "cache") / "workflows.json"
         self.errors: dict[str, BigflowError] = {}  # module name -> why it could not be imported
-        self.files: dict[str, ModuleFile] = {}
+        self.problems: list[str] = []  # what else made a listing incomplete (a duplicate id, ...)
+        self._entries: dict[str, Entry] | None = None
+        self._listing: dict[str, Any] | None = None
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
         if package_dir.parent != root and str(package_dir.parent) not in sys.path:
@@ -95,92 +123,167 @@ class WorkflowFinder:
 
     # -- index ------------------------------------------------------------------------------------
 
-    def _read_index(self) -> dict[str, dict]:
+    def _read_index(self) -> dict[str, Any]:
         try:
             data = json.loads(self.index_path.read_text())
         except (OSError, ValueError):
             return {}
-        if data.get("version") != INDEX_VERSION or data.get("package") != self.package:
+        if not isinstance(data, dict) or data.get("version") != INDEX_VERSION or data.get("package") != self.package:
             return {}
-        return data.get("modules", {})
+        return data
 
-    def _write_index(self, modules: dict[str, dict]) -> None:
+    def _write_index(self) -> None:
+        assert self._entries is not None
+        modules = {name: {"stamp": list(e.module.stamp), **e.scan.to_json(), "imported": e.imported}
+                   for name, e in self._entries.items()}
+        data = {"version": INDEX_VERSION, "package": self.package, "modules": modules, "listing": self._listing}
         try:
             self.index_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.index_path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"version": INDEX_VERSION, "package": self.package, "modules": modules}))
+            tmp.write_text(json.dumps(data))
             tmp.replace(self.index_path)
         except OSError:
             pass  # a read-only checkout still works, only slower
 
-    def _import(self, module: ModuleFile) -> list[str]:
+    def entries(self) -> dict[str, Entry]:
+        """Module name -> index entry, scanning (never importing) the modules that changed."""
+        if self._entries is not None:
+            return self._entries
+        data = self._read_index()
+        old = data.get("modules", {})
+        entries: dict[str, Entry] = {}
+        changed = False
+        for module in package_modules(self.package_dir, self.package):
+            known = old.get(module.name)
+            try:
+                if known is None or tuple(known["stamp"]) != module.stamp:
+                    raise KeyError(module.name)
+                entries[module.name] = Entry(module, Scan.from_json(known), known.get("imported"))
+            except (KeyError, TypeError, ValueError):
+                entries[module.name] = Entry(module, scan(module.path))
+                changed = True
+        self._entries = entries
+        listing = data.get("listing")
+        self._listing = listing if isinstance(listing, dict) and listing.get("stamps") == self._stamps() else None
+        if changed or old.keys() != entries.keys():
+            self._write_index()
+        return entries
+
+    def _stamps(self) -> dict[str, list[int]]:
+        return {name: list(e.module.stamp) for name, e in self.entries().items()}
+
+    def _import(self, entry: Entry) -> list[Workflow] | None:
+        """The module's workflows, or None (and the error recorded) when it does not import."""
+        name = entry.module.name
+        if entry.scan.error:
+            self.errors[name] = BigflowError(entry.scan.error)
+            return None
+        if name in self.errors:
+            return None
         try:
-            importlib.import_module(module.name)
+            importlib.import_module(name)
         except BaseException as error:  # noqa: BLE001 - user code may raise anything at import
             if isinstance(error, KeyboardInterrupt):
                 raise
-            self.errors[module.name] = import_error(module, error)
-            return []
-        return [w.workflow_id for w in workflows_in(module.name)]
+            self.errors[name] = import_error(entry.module, error, self.package_dir)
+            return None
+        return workflows_in(name)
 
-    def index(self, *, everything: bool = False) -> dict[str, list[str]]:
-        """Module name -> workflow ids, importing the modules that changed (all of them with ``everything``)."""
-        old = {} if everything else self._read_index()
-        fresh: dict[str, dict] = {}
+    def _decide(self) -> None:
+        """Import the dynamic modules not imported at their current version, and index what they define."""
         changed = False
-        for module in package_modules(self.package_dir, self.package):
-            self.files[module.name] = module
-            entry = old.get(module.name)
-            if entry is None or tuple(entry["stamp"]) != module.stamp or entry.get("error"):
-                ids = self._import(module)
-                if module.name in self.errors and entry is not None:
-                    ids = entry["workflows"]  # what it defined when it last imported: name the import error
-                entry = {"stamp": list(module.stamp), "workflows": ids,
-                         "error": str(self.errors[module.name]) if module.name in self.errors else None}
-                changed = True
-            fresh[module.name] = entry
-        if changed or fresh.keys() != old.keys():
-            self._write_index(fresh)
-        return {name: entry["workflows"] for name, entry in fresh.items()}
+        for entry in self.entries().values():
+            if entry.undecided:
+                found = self._import(entry)
+                if found is not None:
+                    entry.imported = sorted({w.workflow_id for w in found if self._home(w) == entry.module.name})
+                    changed = True
+        if changed:
+            self._write_index()
+
+    def _home(self, workflow: Workflow) -> str | None:
+        """The module that defines (not merely imports) this workflow instance."""
+        owners = [name for name in self.entries() if name in sys.modules and workflow in workflows_in(name)]
+        static = [name for name in owners if workflow.workflow_id in self.entries()[name].scan.workflows]
+        return (static or owners or [None])[0]
+
+    def defining(self, workflow_id: str) -> list[Entry]:
+        """The modules that define ``workflow_id`` (importing dynamic modules only when no static one does)."""
+        found = [e for e in self.entries().values() if workflow_id in e.ids]
+        if not found and any(e.undecided for e in self.entries().values()):
+            self._decide()
+            found = [e for e in self.entries().values() if workflow_id in e.ids]
+        return found
+
+    def _where(self, entry: Entry, workflow_id: str) -> str:
+        line = entry.scan.workflows.get(workflow_id)
+        return f"{entry.module.path}, line {line}" if line else str(entry.module.path)
 
     # -- lookups ----------------------------------------------------------------------------------
 
     def find(self, workflow_id: str) -> Workflow:
-        """The workflow with this id; imports only its module when the index is current."""
-        for everything in (False, True):
-            for module_name, ids in self.index(everything=everything).items():
-                if workflow_id in ids:
-                    if module_name not in sys.modules:
-                        self._import(self.files[module_name])
-                    if module_name in self.errors:
-                        raise self.errors[module_name]
-                    for workflow in workflows_in(module_name):
-                        if workflow.workflow_id == workflow_id:
-                            return workflow
-        raise self.unknown(workflow_id, self.all_ids())
+        """The workflow with this id, importing only the module that defines it."""
+        found = self.defining(workflow_id)
+        if len(found) > 1:
+            raise BigflowError(f"workflow id {workflow_id!r} is defined twice: in {self._where(found[0], workflow_id)} "
+                               f"and in {self._where(found[1], workflow_id)}; rename one of them")
+        if not found:
+            raise self.unknown(workflow_id, self.all_ids())
+        name = found[0].module.name
+        workflows = self._import(found[0])
+        if workflows is None:
+            raise self.errors[name]
+        for workflow in workflows:
+            if workflow.workflow_id == workflow_id:
+                return workflow
+        raise BigflowError(f"{self._where(found[0], workflow_id)} calls Workflow({workflow_id!r}, ...), but after "
+                           f"importing it no module-level variable of {name} holds that workflow")
 
     def all(self) -> list[Workflow]:
         """Every workflow of the project (imports every module); a module failing to import and duplicate
         ids are errors (a workflow silently missing from a build would be undeployed)."""
-        self.index(everything=True)
+        found: dict[str, Workflow] = {}
+        for workflow_id in self.all_ids():
+            found[workflow_id] = self.find(workflow_id)
+        for entry in self.entries().values():
+            self._import(entry)
         for error in self.errors.values():
             raise error
-        found: dict[str, Workflow] = {}
-        origin: dict[str, str] = {}
-        for module_name in sorted(m for m in sys.modules if m == self.package or m.startswith(self.package + ".")):
-            for workflow in workflows_in(module_name):
-                other = found.get(workflow.workflow_id)
-                if other is not None and other is not workflow:
-                    raise BigflowError(
-                        f"workflow id {workflow.workflow_id!r} is defined twice: in {origin[workflow.workflow_id]} "
-                        f"and in {module_name}"
-                    )
-                found.setdefault(workflow.workflow_id, workflow)
-                origin.setdefault(workflow.workflow_id, module_name)
-        return sorted(found.values(), key=lambda w: w.workflow_id)
+        return [found[i] for i in sorted(found)]
 
     def all_ids(self) -> list[str]:
-        return sorted({i for ids in self.index().values() for i in ids})
+        """Every workflow id, without importing modules whose workflows the index knows."""
+        self._decide()
+        return sorted({i for e in self.entries().values() for i in e.ids})
+
+    def broken(self) -> list[str]:
+        """Why each module that failed to import (or to parse) did so, and the other problems of a listing."""
+        return list(dict.fromkeys([str(self.errors[name]) for name in self.entries() if name in self.errors]
+                                  + self.problems))
+
+    def listing(self, describe) -> list[dict[str, Any]]:
+        """``describe(workflow) -> dict`` of every workflow (``module`` and ``line`` added), cached for this
+        exact set of file versions; a module that fails to import lists its statically known workflows with
+        ``"broken"``: the error (also in ``self.errors``)."""
+        self.entries()
+        if self._listing is not None:
+            return self._listing["records"]
+        records = []
+        for workflow_id in self.all_ids():
+            entries = self.defining(workflow_id)
+            where = {"module": str(entries[0].module.path.relative_to(self.root)),
+                     "line": entries[0].scan.workflows.get(workflow_id)}
+            try:
+                records.append({**describe(self.find(workflow_id)), **where})
+            except BigflowError as error:
+                records.append({"workflow_id": workflow_id, **where, "broken": str(error)})
+                self.problems.append(str(error))
+        for entry in self.entries().values():
+            self._import(entry)  # a module defining no workflow may still be broken: say so
+        if not self.broken():
+            self._listing = {"stamps": self._stamps(), "records": records}
+            self._write_index()
+        return records
 
     def unknown(self, workflow_id: str, known: list[str]) -> BigflowError:
         import difflib
@@ -192,6 +295,7 @@ class WorkflowFinder:
             hint = f"; known: {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}"
         else:
             hint = f"; no workflow found in package {self.package!r}"
-        broken = f" ({len(self.errors)} module(s) failed to import: {next(iter(self.errors.values()))})" \
-            if self.errors else ""
-        return BigflowError(f"unknown workflow {workflow_id!r}{hint}{broken}")
+        broken = list(dict.fromkeys([e.scan.error for e in self.entries().values() if e.scan.error]
+                                    + [str(e) for e in self.errors.values()]))
+        note = f" ({len(broken)} module(s) failed to import: {broken[0]})" if broken else ""
+        return UnknownNameError(f"unknown workflow {workflow_id!r}{hint}{note}")

@@ -100,13 +100,24 @@ def bump(version: tuple[int, ...], part: str) -> tuple[int, int, int]:
     return major, minor, patch + 1
 
 
-def release(root: Path, part: str = "minor", *, push: bool = True, remote: str = "origin") -> str:
-    """Tag HEAD with the next release version (annotated), optionally push the tag; returns the tag."""
+def will_push(root: Path, push: bool | None, remote: str) -> bool:
+    """Whether a release pushes its tag: ``push=None`` pushes when the remote exists (a repository without
+    one is tagged locally); ``push=True`` requires the remote."""
+    if push is False:
+        return False
+    exists = remote in git(root, "remote").splitlines()
+    if push and not exists:
+        raise BigflowError(f"git remote {remote!r} does not exist; use --remote NAME or --no-push")
+    return exists
+
+
+def release(root: Path, part: str = "minor", *, push: bool | None = None, remote: str = "origin") -> str:
+    """Tag HEAD with the next release version (annotated) and push the tag (see ``will_push``); returns the
+    tag."""
     _require_repo(root)
     if is_dirty(root):
         raise BigflowError("the working tree has uncommitted changes; commit or stash them before a release")
-    if push and remote not in git(root, "remote").splitlines():
-        raise BigflowError(f"git remote {remote!r} does not exist; use --remote NAME or --no-push")
+    push = will_push(root, push, remote)
     tags = release_tags(root)
     prefix = TAG.match(tags[-1][1])["prefix"] if tags else ""  # type: ignore[index]
     version = bump(tags[-1][0], part) if tags else (0, 1, 0)

@@ -33,27 +33,20 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
-from bigflow.errors import BigflowError
+from bigflow import runtimes, schedules
+from bigflow.errors import BigflowError, InvalidWorkflowError, UnknownNameError
+from bigflow.ids import check_job_id, check_workflow_id
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
+    from bigflow.environment import Environment
     from bigflow.executor import RunReport
 
 DEFAULT_RETRY_COUNT = 3
 DEFAULT_RETRY_PAUSE_SEC = 60
 DEFAULT_EXECUTION_TIMEOUT_SEC = 10800
 DEFAULT_SCHEDULE_INTERVAL = "@daily"
-RUNTIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@continuous")
-MAX_ID_LENGTH = 250
-
-_NOT_IN_WORKFLOW_ID = re.compile(r"[^A-Za-z0-9_.-]")
-_NOT_IN_JOB_ID = re.compile(r"[^A-Za-z0-9_-]")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class InvalidWorkflowError(BigflowError):
-    """A workflow definition that cannot run or be deployed (cycle, bad id, bad schedule, ...)."""
 
 
 class InvalidJobGraph(InvalidWorkflowError):
@@ -86,6 +79,7 @@ class JobContext(NamedTuple):
     env: str | None
     config: Mapping[str, Any] = MappingProxyType({})
     run_id: str = ""
+    environment: Environment | None = None  # the resolved environment (typed getters, sources, mask)
 
     @classmethod
     def make(
@@ -101,33 +95,37 @@ class JobContext(NamedTuple):
     ) -> JobContext:
         """Build a context; ``runtime`` defaults to now, ``env`` to the config's environment, else ``bf_env``.
 
-        ``runtime_str`` is ``runtime`` formatted ``%Y-%m-%d %H:%M:%S``, or a str ``runtime`` as written (1.x).
+        ``runtime_str`` is ``runtime`` formatted ``YYYY-MM-DD HH:MM:SS``, or a str ``runtime`` as written when it
+        is a 1.x form (see :mod:`bigflow.runtimes`).
 
-        A ``Config`` given as ``config`` is resolved for ``env`` (or its own choice of environment).
+        A ``Config`` given as ``config`` is resolved for ``env`` (or its own choice of environment); an
+        ``Environment`` becomes ``context.environment`` and, as a plain mapping, ``context.config``.
         """
         from bigflow.configuration import Config, current_env
+        from bigflow.environment import Environment
 
         if isinstance(runtime, str):
             warnings.warn("a str runtime is deprecated, pass a datetime", DeprecationWarning, stacklevel=2)
-            runtime_str = runtime_str or runtime  # kept as written, as 1.x did (BigQuery's {dt} relies on it)
-            runtime = parse_runtime(runtime)
-        elif runtime is None:
-            runtime = datetime.now().replace(microsecond=0)
-        elif not isinstance(runtime, datetime):
-            runtime = datetime(runtime.year, runtime.month, runtime.day)
+            parsed = runtimes.parse(runtime)
+            runtime_str = runtime_str or runtimes.runtime_str(runtime, parsed)  # 1.x forms kept as written
+            runtime = parsed
+        else:
+            runtime = runtimes.parse(runtime)
         if workflow is not None and workflow_id is not None and workflow.workflow_id != workflow_id:
             raise BigflowError(f"workflow_id {workflow_id!r} does not match workflow {workflow.workflow_id!r}")
+        environment = config if isinstance(config, Environment) else None
         if isinstance(config, Config):
             config = config.resolve(env)
         config = MappingProxyType(dict(config or {}))
         return cls(
             runtime=runtime,
-            runtime_str=runtime_str or runtime.strftime(RUNTIME_FORMAT),
+            runtime_str=runtime_str or runtimes.format(runtime),
             workflow=workflow,
             workflow_id=workflow_id or (workflow.workflow_id if workflow is not None else None),
             env=env or config.get("env") or current_env(),
             config=config,
             run_id=run_id or new_run_id(),
+            environment=environment,
         )
 
 
@@ -136,14 +134,6 @@ def new_run_id() -> str:
     import uuid
 
     return uuid.uuid4().hex[:12]
-
-
-def parse_runtime(text: str) -> datetime:
-    """``YYYY-MM-DD[ HH:MM:SS]`` (or ISO 8601) -> datetime."""
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise BigflowError(f"invalid runtime {text!r}: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'") from None
 
 
 @runtime_checkable
@@ -249,102 +239,6 @@ class WorkflowJob(Job):
 
     def __repr__(self) -> str:
         return f"WorkflowJob(job={self.job!r}, name={self.name!r})"
-
-
-# -- ids and schedules -------------------------------------------------------------------------------
-
-
-def _check_id(kind: str, value: Any, invalid: re.Pattern[str], allowed: str, where: str) -> str:
-    prefix = f"{where}: " if where else ""
-    if not isinstance(value, str) or not value:
-        raise InvalidWorkflowError(f"{prefix}{kind} id must be a non-empty string, got {value!r}")
-    if len(value) > MAX_ID_LENGTH:
-        raise InvalidWorkflowError(f"{prefix}{kind} id {value[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
-    if invalid.search(value):
-        raise InvalidWorkflowError(f"{prefix}invalid {kind} id {value!r}: use only {allowed}; "
-                                   f"e.g. {invalid.sub('_', value)!r}")
-    return value
-
-
-def check_workflow_id(workflow_id: Any) -> str:
-    """The id if Airflow accepts it as a DAG id (``[A-Za-z0-9_.-]``, at most 250 characters)."""
-    return _check_id("workflow", workflow_id, _NOT_IN_WORKFLOW_ID, "letters, digits, '_', '.' and '-'", "")
-
-
-def check_job_id(job_id: Any, where: str = "job graph") -> str:
-    """The id if it is a valid task id without ``.`` (the CLI addresses jobs as ``WORKFLOW.JOB``)."""
-    return _check_id("job", job_id, _NOT_IN_JOB_ID, "letters, digits, '_' and '-' ('.' separates WORKFLOW.JOB)",
-                     where)
-
-
-_MONTHS = {name: number for number, name in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
-_DAYS = {name: number for number, name in enumerate("SUN MON TUE WED THU FRI SAT".split())}
-_CRON_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day-of-month", 1, 31, {}),
-                ("month", 1, 12, _MONTHS), ("day-of-week", 0, 7, _DAYS))
-
-
-def _cron_value(text: str, low: int, high: int, names: Mapping[str, int]) -> int:
-    if text.upper() in names:
-        return names[text.upper()]
-    if not text.isdigit():
-        valid = f" or a name ({', '.join(names)})" if names else ""
-        raise ValueError(f"{text!r} is not a number{valid}")
-    if not low <= int(text) <= high:
-        raise ValueError(f"{text} is out of range {low}-{high}")
-    return int(text)
-
-
-def _check_cron_item(item: str, field: str, low: int, high: int, names: Mapping[str, int]) -> None:
-    base, slash, step = item.partition("/")
-    if slash and not (step.isdigit() and int(step) >= 1):
-        raise ValueError(f"step {step!r} must be a number >= 1")
-    if base == "*" or (base == "?" and field.startswith("day")) or (base == "L" and field == "day-of-month"):
-        return
-    if field == "day-of-week" and not slash and ("#" in base or base[1:] == "L"):
-        day, _, nth = base.partition("#") if "#" in base else (base[:-1], "", "1")
-        _cron_value(day, low, high, names)
-        if nth not in {"1", "2", "3", "4", "5"}:
-            raise ValueError(f"the week number after '#' must be 1-5, got {nth!r}")
-        return
-    start, dash, end = base.partition("-")
-    first = _cron_value(start, low, high, names)
-    if dash and _cron_value(end, low, high, names) < first:
-        raise ValueError(f"range {base!r} goes backwards")
-
-
-def cron_error(expression: str) -> str | None:
-    """Why a 5-field cron expression is invalid (ranges, lists, steps, month/day names), or None."""
-    fields = expression.split()
-    if len(fields) != 5:
-        return f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}"
-    for text, (field, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
-        for item in text.split(","):
-            try:
-                _check_cron_item(item, field, low, high, names)
-            except ValueError as error:
-                return f"{field} field {text!r}: {error}"
-    return None
-
-
-def check_schedule_interval(value: Any, workflow_id: str = "?") -> str | timedelta | None:
-    """The schedule if Airflow accepts it: a preset, a 5-field cron expression, a timedelta or None."""
-    prefix = f"workflow {workflow_id!r}: invalid schedule_interval {value!r}"
-    if value is None or value in SCHEDULE_PRESETS:
-        return value
-    if isinstance(value, timedelta):
-        if value <= timedelta(0):
-            raise InvalidWorkflowError(f"{prefix}: a timedelta schedule must be positive")
-        return value
-    if not isinstance(value, str):
-        raise InvalidWorkflowError(f"{prefix}: use a preset, a cron expression, a timedelta or None")
-    if value.strip().startswith("@"):
-        close = difflib.get_close_matches(value.strip().lower(), SCHEDULE_PRESETS, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"presets are {', '.join(SCHEDULE_PRESETS)}"
-        raise InvalidWorkflowError(f"{prefix}: unknown preset; {hint}")
-    problem = cron_error(value)
-    if problem:
-        raise InvalidWorkflowError(f"{prefix}: {problem}")
-    return value
 
 
 # -- graphs ------------------------------------------------------------------------------------------
@@ -500,7 +394,8 @@ class Workflow:
         self.graph = JobGraph(self.definition.source, where)
         for job in self.graph.jobs:
             job_settings(job, where)
-        self.schedule_interval = check_schedule_interval(schedule_interval, workflow_id)
+        schedules.parse(schedule_interval, workflow_id)
+        self.schedule_interval = schedule_interval
         if not callable(start_time_factory):
             raise InvalidWorkflowError(f"{where}: start_time_factory must be callable, got {start_time_factory!r}")
         self.start_time_factory = start_time_factory
@@ -560,7 +455,7 @@ class Workflow:
         if job is None:
             close = difflib.get_close_matches(str(job_id), self.job_ids, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"jobs: {', '.join(self.job_ids)}"
-            raise BigflowError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
+            raise UnknownNameError(f"unknown job {job_id!r} in workflow {self.workflow_id!r}; {hint}")
         return job
 
     def run(self, runtime: str | date | datetime | None = None, *, env: str | None = None,

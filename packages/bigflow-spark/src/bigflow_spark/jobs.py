@@ -85,7 +85,7 @@ class PySparkJob(Job):
     def execute(self, context: JobContext) -> Any:
         from bigflow_spark.engines import engine_for
 
-        settings = read_settings(context.config or {}, self.overrides)
+        settings = read_settings(context.environment or context.config or {}, self.overrides)
         logger.info("PySparkJob %r on %s", self.id, settings.master)
         return engine_for(settings).run(self, context)
 

@@ -15,3 +15,11 @@ def register_starters(register):
     from bigflow_spark.starter import SparkStarter
 
     register("spark", SparkStarter())
+
+
+@hookimpl
+def register_settings(register):
+    from bigflow_spark.settings import SETTINGS
+
+    for setting in SETTINGS:
+        register(setting.name, setting)

@@ -10,17 +10,35 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bigflow.environment import Environment
 from bigflow.errors import BigflowError
+from bigflow.settings import Setting
 
 DEFAULT_MASTER = "local[*]"
 DEFAULT_RUNTIME_VERSION = "2.2"
 _LOCAL = re.compile(r"^local(\[(\*|\d+)(,\d+)?\])?$")
 _STANDALONE = re.compile(r"^spark://[^/:,\s]+:\d+(,[^/:,\s]+:\d+)*$")
 VALID_MASTERS = "'local', 'local[N]', 'local[*]', 'spark://HOST:PORT' or 'dataproc'"
+
+#: none is required in every environment: spark_master = 'dataproc' needs gcp_project_id, region and a
+#: staging location, checked when a job runs there
+SETTINGS = (
+    Setting("spark_master", str, DEFAULT_MASTER, description=f"where PySpark jobs run: {VALID_MASTERS}"),
+    Setting("spark_conf", dict, description="Spark properties every job gets"),
+    Setting("dataproc_staging_location", str, description="gs://BUCKET[/PREFIX] for Dataproc job files"),
+    Setting("dataproc_cluster", str, description="a Dataproc cluster (default: Dataproc Serverless batches)"),
+    Setting("dataproc_runtime_version", str, DEFAULT_RUNTIME_VERSION, description="Dataproc Serverless runtime"),
+    Setting("dataproc_service_account", str, description="service account of Dataproc jobs"),
+    Setting("dataproc_network", str, description="VPC network of Dataproc Serverless batches"),
+    Setting("dataproc_subnetwork", str, description="VPC subnetwork of Dataproc Serverless batches"),
+    Setting("dataproc_network_tags", list, description="network tags of Dataproc Serverless batches"),
+    Setting("dataproc_container_image", str, description="custom container image of Dataproc batches"),
+    Setting("dataproc_labels", dict, description="labels of Dataproc jobs"),
+)
 
 
 @dataclass(frozen=True)
@@ -74,42 +92,17 @@ class SparkSettings:
         return addresses
 
 
-def _text(config: Mapping[str, Any], key: str, default: str | None = None) -> str | None:
-    value = config.get(key, default)
-    if value is None or value == "":
-        return default
-    if not isinstance(value, str):
-        raise BigflowError(f"configuration key {key!r} must be a string, got {value!r}")
-    return value
-
-
-def _table(config: Mapping[str, Any], key: str) -> dict[str, str]:
-    value = config.get(key) or {}
-    if not isinstance(value, Mapping):
-        raise BigflowError(f"configuration key {key!r} must be a table of strings, got {value!r}")
-    return {str(k): conf_value(v) for k, v in value.items()}
-
-
 def conf_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-def _tags(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = config.get(key) or ()
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
-        raise BigflowError(f"configuration key {key!r} must be a list of strings, got {value!r}")
-    return tuple(value)
-
-
-def _dataproc(config: Mapping[str, Any], overrides: Mapping[str, str | None]) -> DataprocSettings:
+def _dataproc(config: Environment, overrides: Mapping[str, str | None]) -> DataprocSettings:
     def required(key: str, *fallbacks: str) -> str:
-        value = overrides.get(key) or _text(config, key)
+        value = overrides.get(key) or config.str(key)
         for fallback in fallbacks:
-            value = value or _text(config, fallback)
+            value = value or config.str(fallback)
         if not value:
             also = "".join(f" (or {f!r})" for f in fallbacks)
             raise BigflowError(f"spark_master = 'dataproc' needs configuration key {key!r}{also}; "
@@ -123,23 +116,24 @@ def _dataproc(config: Mapping[str, Any], overrides: Mapping[str, str | None]) ->
         project_id=required("gcp_project_id"),
         region=required("region"),
         staging_location=staging.rstrip("/"),
-        cluster=_text(config, "dataproc_cluster"),
-        runtime_version=_text(config, "dataproc_runtime_version") or DEFAULT_RUNTIME_VERSION,
-        service_account=_text(config, "dataproc_service_account"),
-        network=_text(config, "dataproc_network"),
-        subnetwork=_text(config, "dataproc_subnetwork"),
-        network_tags=_tags(config, "dataproc_network_tags"),
-        container_image=_text(config, "dataproc_container_image"),
-        labels=_table(config, "dataproc_labels"),
+        cluster=config.str("dataproc_cluster"),
+        runtime_version=config.str("dataproc_runtime_version", DEFAULT_RUNTIME_VERSION),
+        service_account=config.str("dataproc_service_account"),
+        network=config.str("dataproc_network"),
+        subnetwork=config.str("dataproc_subnetwork"),
+        network_tags=tuple(config.list("dataproc_network_tags")),
+        container_image=config.str("dataproc_container_image"),
+        labels={str(k): conf_value(v) for k, v in config.table("dataproc_labels").items()},
     )
 
 
 def read_settings(config: Mapping[str, Any], overrides: Mapping[str, str | None] | None = None) -> SparkSettings:
     """Settings from an environment's configuration; ``overrides`` are values given on the job (1.x style)."""
-    master = (_text(config, "spark_master") or DEFAULT_MASTER).strip()
-    spark_conf = _table(config, "spark_conf")
+    values = Environment.of(config)
+    master = values.str("spark_master", DEFAULT_MASTER).strip()
+    spark_conf = {str(k): conf_value(v) for k, v in values.table("spark_conf").items()}
     if master == "dataproc":
-        return SparkSettings(master, spark_conf, _dataproc(config, overrides or {}))
+        return SparkSettings(master, spark_conf, _dataproc(values, overrides or {}))
     if master == "local":
         master = DEFAULT_MASTER
     if not (_LOCAL.match(master) or _STANDALONE.match(master)):

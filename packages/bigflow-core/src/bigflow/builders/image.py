@@ -74,10 +74,10 @@ def docker_repository(project: Any, env: str | None, override: str | None = None
     """The image repository: ``override``, the environment's ``docker_repository``, else the project name."""
     repository = override
     if repository is None:
-        from bigflow.environment import resolve
+        from bigflow import environment
 
-        config = resolve(project, env)
-        repository = config.values.get("docker_repository")
+        config = environment.get(project, env)
+        repository = config.str("docker_repository")
         if repository is None and required:
             raise BigflowError(
                 f"environment {config.env!r} has no docker_repository: set it in "

@@ -15,6 +15,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error becomes one line on stderr (a traceback with --debug)."""
     import click
 
+    from bigflow import exit_codes
     from bigflow.cli.app import cli
     from bigflow.errors import BigflowError
 
@@ -24,7 +25,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         result = cli.main(argv, prog_name="bigflow", standalone_mode=False)
     except click.exceptions.Abort:
         print("Aborted.", file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
     except click.ClickException as error:
@@ -39,15 +40,15 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debug:
             raise
         from bigflow.plugins.manager import one_line
 
         print(f"Error: {one_line(error)} (run with --debug for the traceback)", file=sys.stderr)
-        return 1
-    return result if isinstance(result, int) else 0
+        return exit_codes.FAILED
+    return result if isinstance(result, int) else exit_codes.OK
 
 
 def main() -> None:

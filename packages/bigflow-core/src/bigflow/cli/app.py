@@ -13,7 +13,7 @@ from bigflow.version import PLUGIN_API_VERSION, __version__
 CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "start-project": ("bigflow.cli.start:start_project", "Create a new project that runs at once."),
     "run": ("bigflow.cli.run:run", "Run a workflow or one job locally."),
-    "workflows": ("bigflow.cli.workflows:workflows", "List the project's workflows."),
+    "workflows": ("bigflow.cli.workflows:workflows", "List the project's workflows, or show one's job graph."),
     "config": ("bigflow.cli.config:config", "Show the resolved configuration of an environment."),
     "build": ("bigflow.cli.build:build", "Build artifacts (package, image, DAGs, ...) and the build manifest."),
     "plan": ("bigflow.cli.build:plan", "Show what a deploy would add, change and remove."),

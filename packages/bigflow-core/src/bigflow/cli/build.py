@@ -145,9 +145,9 @@ def _call(method: Any, project: Any, manifest: Any, env: str, options: dict[str,
 
 
 def _deploy_setup(names: tuple[str, ...], env: str | None):
+    from bigflow import environment
     from bigflow.artifacts import Manifest
     from bigflow.builders import DEPLOY_ORDER
-    from bigflow.environment import choose_env
 
     project = _project()
     manifest = Manifest.read(project.root)
@@ -164,7 +164,7 @@ def _deploy_setup(names: tuple[str, ...], env: str | None):
     targets = _selected("deploy_target", names, DEPLOY_ORDER)
     if not targets:
         raise BigflowError("no deploy target is registered; see 'bigflow plugins list'")
-    return project, manifest, choose_env(project, env), targets
+    return project, manifest, environment.get(project, env).name, targets
 
 
 def _print_plan(plan: Any) -> None:

@@ -16,8 +16,8 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
          as_json: bool) -> None:
     """Print Logs Explorer links, filters and gcloud commands for the project's jobs on Composer/GKE,
     Dataflow and Dataproc."""
+    from bigflow import environment, ids
     from bigflow.cloud_logging import duration, queries
-    from bigflow.environment import resolve
     from bigflow.errors import UsageError
     from bigflow.plugins.manager import warn
     from bigflow.project import find_project, require_project
@@ -25,8 +25,8 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
     duration(since)  # a bad --since fails before any project lookup
     job_id = None
     if job_ref:
-        head, dot, tail = job_ref.partition(".")
-        if dot:
+        if "." in job_ref:
+            head, tail = ids.split_job(job_ref)  # workflow ids may hold dots, job ids do not
             if workflow_id and workflow_id != head:
                 raise UsageError(f"--job {job_ref!r} names workflow {head!r}, but --workflow is {workflow_id!r}")
             workflow_id, job_id = head, tail
@@ -36,7 +36,7 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
             job_id = job_ref
     find_project.cache_clear()
     project = require_project()
-    config = resolve(project, env)
+    config = environment.get(project, env)
     if workflow_id:
         workflow = project.finder.find(workflow_id)  # a one-line error naming the nearest id
         if job_id:
@@ -44,8 +44,8 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
         workflow_ids = [workflow_id]
     else:
         workflow_ids = project.finder.all_ids()
-    gcp_project = config.values.get("gcp_project_id")
-    region = config.values.get("region")
+    gcp_project = config.get("gcp_project_id")
+    region = config.get("region")
     found = queries(workflow_ids, job_id, run_id, config.env, region)
     if as_json:
         from bigflow.cli.output import print_json

@@ -8,36 +8,19 @@ from datetime import datetime
 
 import click
 
-from bigflow.errors import UsageError
-
-RUNTIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+from bigflow.errors import BigflowError, UsageError
 
 
-def parse_runtime(text: str | None) -> datetime:
-    """``YYYY-MM-DD[ HH:MM:SS]`` (also ``T``-separated, or with a UTC offset) -> naive UTC datetime."""
-    if text is None:
-        return datetime.now().replace(microsecond=0)
-    for fmt in RUNTIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
+def parse_runtime(text: str | None) -> str | datetime:
+    """``--runtime``, checked: the text as given (its 1.x form becomes ``runtime_str``), or now when absent."""
+    from bigflow import runtimes
+    from bigflow.errors import InvalidValueError
+
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"invalid --runtime {text!r}: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'") from None
-    if parsed.tzinfo is not None:
-        from datetime import UTC
-
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
-
-
-def split_job(text: str) -> tuple[str, str]:
-    workflow_id, dot, job_id = text.rpartition(".")  # workflow ids may contain '.', job ids may not
-    if not dot or not workflow_id or not job_id:
-        raise UsageError(f"--job expects WORKFLOW_ID.JOB_ID, got {text!r}")
-    return workflow_id, job_id
+        moment = runtimes.parse(text, "--runtime")
+    except InvalidValueError as error:
+        raise UsageError(str(error)) from None
+    return moment if text is None else text
 
 
 @click.command("run")
@@ -48,15 +31,14 @@ def split_job(text: str) -> tuple[str, str]:
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many independent jobs may run at once.")
 @click.option("--log-format", type=click.Choice(["auto", "text", "json"]), default="auto", show_default=True,
-              help="'auto' is JSON inside a container, text elsewhere.")
+              help="'auto': text on a terminal; JSON when piped in a Kubernetes pod or with BIGFLOW_LOG_FORMAT=json.")
 @click.option("--retries/--no-retries", default=True, show_default=True,
               help="Retry failed jobs as their retry_count says; --no-retries when Airflow retries instead.")
 @click.option("--project-package", hidden=True, help="Accepted for BigFlow 1.x compatibility; ignored.")
 def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: str | None, jobs: int,
         log_format: str, retries: bool, project_package: str | None) -> None:
     """Run a workflow (--workflow) or one job (--job) locally."""
-    from bigflow import log
-    from bigflow.environment import resolve
+    from bigflow import environment, ids, log
     from bigflow.executor import run_workflow
     from bigflow.plugins.requirements import check_required
     from bigflow.project import require_project
@@ -65,23 +47,24 @@ def run(workflow_id: str | None, job_ref: str | None, runtime: str | None, env: 
         raise UsageError("give exactly one of --workflow ID or --job WORKFLOW_ID.JOB_ID")
     only_job = None
     if job_ref:
-        workflow_id, only_job = split_job(job_ref)
+        workflow_id, only_job = ids.split_job(job_ref)
     assert workflow_id is not None
     when = parse_runtime(runtime)
     project = require_project()
     check_required(project)
-    config = resolve(project, env)
+    config = environment.get(project, env)
     debug = bool(click.get_current_context().find_root().params.get("debug"))
-    log.configure(log_format, logging.DEBUG if debug else logging.INFO)
+    log.configure(log_format, logging.DEBUG if debug else logging.INFO, mask=config.mask)
     with config.activated():
         workflow = project.finder.find(workflow_id)
         if only_job is not None:
             workflow.find_job(only_job)  # a one-line error naming the nearest job id
-        report = run_workflow(workflow, runtime=when, env=config.env, config=config.values, jobs=jobs,
+        report = run_workflow(workflow, runtime=when, env=config.name, config=config, jobs=jobs,
                               only_job=only_job, hooks=_PluginHooks(), retries=retries)
     _print_report(report)
     if not report.ok:
-        raise report.failure()
+        failure = report.failure()
+        raise BigflowError(log.mask(str(failure)), exit_code=failure.exit_code)
 
 
 class _PluginHooks:
@@ -97,10 +80,11 @@ class _PluginHooks:
 
 
 def _print_report(report) -> None:
+    from bigflow import runtimes
     from bigflow.cli.output import print_table
 
     rows = [(r.job_id, r.state, str(r.attempts), f"{r.duration:.2f}s") for r in report.results]
-    title = f"{report.workflow_id} run {report.run_id} ({report.runtime:%Y-%m-%d %H:%M:%S}, env {report.env})"
+    title = f"{report.workflow_id} run {report.run_id} ({runtimes.format(report.runtime)}, env {report.env})"
     if not sys.stdout.isatty():
         print(title)
     print_table(title, ("Job", "State", "Attempts", "Duration"), rows)

@@ -1,35 +1,49 @@
-"""``bigflow workflows list``: the project's workflows, their schedules and jobs."""
+"""``bigflow workflows list`` and ``bigflow workflows show``: the project's workflows and their job graphs."""
 
 from __future__ import annotations
 
 import click
 
+from bigflow.workflow_views import FORMATS
+
 
 @click.group("workflows")
 def workflows() -> None:
-    """List the project's workflows."""
+    """List the project's workflows, or show one's job graph."""
 
 
 @workflows.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (with edges and job types).")
 def list_workflows(as_json: bool) -> None:
-    """Every workflow of the project: id, schedule and jobs (imports every module of the project)."""
+    """Every workflow of the project: id, schedule and jobs. A module that fails to import is listed as
+    broken (file and line), the others still are; the exit code is then 1."""
     from bigflow.cli.output import print_json, print_table
+    from bigflow.errors import BigflowError
     from bigflow.project import require_project
+    from bigflow.workflow_views import describe
 
-    project = require_project()
-    found = project.finder.all()
-    records = [
-        {"workflow_id": w.workflow_id, "schedule": _schedule(w.schedule_interval),
-         "jobs": [j.id for j in w.jobs], "depends_on_past": w.depends_on_past}
-        for w in found
-    ]
+    finder = require_project().finder
+    records = finder.listing(describe)
+    broken = finder.broken()
     if as_json:
         print_json(records)
-        return
-    print_table("workflows", ("Workflow", "Schedule", "Jobs"),
-                [(r["workflow_id"], r["schedule"], ", ".join(r["jobs"])) for r in records])
+    else:
+        rows = [(r["workflow_id"], r.get("schedule", "?"), ", ".join(r.get("jobs", ())) or f"broken: {r['broken']}")
+                for r in records]
+        print_table("workflows", ("Workflow", "Schedule", "Jobs"), rows)
+    if broken:
+        extra = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        raise BigflowError(f"{broken[0]}{extra}")
 
 
-def _schedule(value: object) -> str:
-    return "None" if value is None else str(value)
+@workflows.command("show")
+@click.argument("workflow_id", metavar="ID")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="A text tree, a Mermaid flowchart, a Graphviz dot graph or JSON (edges, job types, retries, "
+                   "timeouts).")
+def show(workflow_id: str, fmt: str) -> None:
+    """The job graph of workflow ID (imports only the module that defines it)."""
+    from bigflow.project import require_project
+    from bigflow.workflow_views import describe, render
+
+    click.echo(render(describe(require_project().finder.find(workflow_id)), fmt))

@@ -153,3 +153,15 @@ def on_job_error(job: Any, context: Any, error: BaseException) -> None:
     :param context: the ``bigflow.JobContext`` of the run.
     :param error: the exception raised by the job (``TimeoutError`` on timeout).
     """
+
+
+@hookspec
+def register_settings(register: Register) -> None:
+    """Declare the settings the plugin reads from ``[tool.bigflow]`` and its environment tables.
+
+    Called when an environment is first resolved. Core checks every declared setting's type, fails when a
+    required one is missing (naming the plugin) and when a key is a near miss of a declared name; ``bigflow
+    config show`` and ``bigflow config schema`` list them.
+
+    :param register: ``register(name, setting)`` with a ``bigflow.api.Setting`` whose ``name`` is ``name``.
+    """

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import PluginError
+from bigflow.errors import PluginError, UnknownNameError
 from bigflow.plugins import discovery
 from bigflow.plugins.discovery import KINDS, PluginInfo
 from bigflow.version import PLUGIN_API_VERSION
@@ -276,7 +276,7 @@ class PluginHost:
             hint = f" (did you mean {close[0]!r}?)" if close else (
                 f" (known: {', '.join(sorted(found))})" if found else " (no plugin provides any)"
             )
-            raise PluginError(f"unknown {label} {name!r}{hint}")
+            raise UnknownNameError(f"unknown {label} {name!r}{hint}")
         item = found[name]
         if item.obj is None:
             raise PluginError(
