@@ -47,6 +47,16 @@ def parse(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def scheduling_timetable(dag):
+    """The timetable the scheduler uses: Airflow 3's DAG file holds the SDK's definition of it."""
+    try:
+        from airflow.serialization.decoders import decode_timetable  # Airflow 3
+        from airflow.serialization.encoders import encode_timetable
+    except ImportError:
+        return dag.timetable
+    return decode_timetable(encode_timetable(dag.timetable))
+
+
 def scheduled_dates(dag_id: str, first: datetime, last: datetime) -> list[datetime]:
     from airflow.timetables.base import TimeRestriction
 
@@ -54,11 +64,11 @@ def scheduled_dates(dag_id: str, first: datetime, last: datetime) -> list[dateti
         from airflow.dag_processing.dagbag import DagBag  # Airflow 3
     except ImportError:
         from airflow.models.dagbag import DagBag
-    dag = DagBag().get_dag(dag_id)
+    timetable = scheduling_timetable(DagBag().get_dag(dag_id))
     dates, previous = [], None
     restriction = TimeRestriction(earliest=first, latest=last, catchup=True)
     while True:
-        info = dag.timetable.next_dagrun_info(last_automated_data_interval=previous, restriction=restriction)
+        info = timetable.next_dagrun_info(last_automated_data_interval=previous, restriction=restriction)
         if info is None:
             return dates
         dates.append(info.logical_date)

@@ -255,7 +255,8 @@ def results(rehearsal: Rehearsal) -> list[TaskResult]:
     found = []
     for ti in task_instances(rehearsal.home / "airflow.db", rehearsal.dag.details["dag_id"]):
         container = containers.get((ti["run_id"], ti["task_id"]), {})
-        found.append(TaskResult(ti["run"], ti["task_id"], ti["state"], ti["tries"], ti["seconds"],
+        seconds = ti["seconds"] if ti["seconds"] is not None else container.get("seconds")  # a timeout sets none
+        found.append(TaskResult(ti["run"], ti["task_id"], ti["state"], ti["tries"], seconds,
                                 container.get("exit_code"), container.get("image"), container.get("error")))
     return found
 
@@ -299,9 +300,11 @@ def rehearse(project: Any, workflow_id: str, env: str, major: int | None, runtim
         raise UsageError("give either --runtime or --from and --to, not both")
     if bool(first) != bool(last):
         raise UsageError("--from and --to go together")
-    dates = tuple(runtimes.parse(value, option).replace(microsecond=0)
-                  for value, option in ((first, "--from"), (last, "--to")) if first) or \
-        (runtimes.parse(runtime, "--runtime").replace(microsecond=0),)
+    if first:
+        dates = (runtimes.parse(first, "--from"), runtimes.parse(last, "--to"))
+    else:
+        dates = (runtimes.parse(runtime, "--runtime"),)
+    dates = tuple(date.replace(microsecond=0) for date in dates)
     rehearsal = prepare(project, env, workflow_id, major)
     run(rehearsal, dates, secrets_from(secrets))
     print_summary(rehearsal, as_json)
