@@ -117,7 +117,7 @@ def world():
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, registry, world) -> Path:
     """The project, version 1.0.0: image pushed, DAGs built for 'rehearsal' (starting 2026-01-01)."""
-    name = f"rh{os.getpid()}"
+    name = "rehearsed_steps"  # a fixed name: its dependencies image stays cached in the engine between runs
     root = tmp_path_factory.mktemp("rehearse") / name
     ok(run(["start-project", name, "--no-input"], root.parent, BIGFLOW_LOAD_PLUGINS=""))
     (root / name / "steps.py").write_text(STEPS)
