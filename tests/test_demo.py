@@ -24,7 +24,7 @@ WORKFLOWS = ["beam_wordcount", "bigquery_example", "hello", "mixed_example", "sp
 def demo(tmp_path_factory) -> tuple[Path, str]:
     work = tmp_path_factory.mktemp("demo")
     done = subprocess.run([str(PYTHON), str(ROOT / "scripts" / "demo.py"), "--work", str(work)], cwd=ROOT,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1500)
     assert done.returncode == 0, f"the demo failed (run bash scripts/setup first):\n{done.stdout[-3000:]}\n" \
                                  f"{done.stderr[-3000:]}"
     return work / "demo_project", done.stdout
