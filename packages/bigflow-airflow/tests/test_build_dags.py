@@ -146,7 +146,7 @@ def test_one_workflow_builds_while_another_module_is_broken(tmp_path):
      r"workflow 'late': invalid schedule_interval '0 25 \* \* \*': hour field '25': 25 is out of range 0-23$"),
     ({"dag_id_prefix": "team a/"}, {}, r"DAG id 'team a/etl' \(workflow 'etl'\) is rejected by Airflow: use letters, "
                                       r"digits, '_', '-' and '.' only, e.g. 'team_a_etl'"),
-    ({}, {"secretive": LONG_SECRET}, r"secret 'S{70}' of workflow 'secretive' gives the Kubernetes secret name"),
+    ({}, {"secretive": LONG_SECRET}, r"workflow 'secretive': secret 'S{70}' gives the Kubernetes secret name"),
     ({"docker_repository": None}, {}, r"configuration key 'docker_repository' of environment 'dev' is not set; "
                                       r"the DAGs run the project image from it"),
     ({"airflow_operator": "gke"}, {}, r"configuration key 'gke_cluster_name' of environment 'dev' is not set"),
@@ -155,8 +155,8 @@ def test_one_workflow_builds_while_another_module_is_broken(tmp_path):
     ({"dag_tags": 5}, {}, r"configuration key 'dag_tags' of environment 'dev' must be a list of strings"),
     ({"pod_node_selector": "pool"}, {}, r"configuration key 'pod_node_selector' .* must be a table or 'key=value"),
     ({"dag_pin_image": "maybe"}, {}, r"configuration key 'dag_pin_image' of environment 'dev' must be true or false"),
-    ({}, {"always": CONTINUOUS}, r"workflow 'always': schedule_interval '@continuous' needs max_active_runs=1"),
-    ({}, {"tagged": LONG_TAG}, r"tag 't{40}'... of workflow 'tagged' is longer than the 100 characters"),
+    ({}, {"always": CONTINUOUS}, r"workflow 'always': invalid schedule_interval '@continuous': '@continuous' needs max_active_runs=1"),
+    ({}, {"tagged": LONG_TAG}, r"workflow 'tagged': tag 't{40}'... is longer than the 100 characters"),
     ({}, {"broken": IMPORT_ERROR}, r"cannot import .*/broken.py, line 3: ValueError: no config for this environment"),
 ])
 def test_bad_input_is_one_line_and_keeps_the_previous_build(tmp_path, env, modules, message):
@@ -245,19 +245,22 @@ def test_a_broken_renderer_plugin_is_reported_and_the_others_still_work(tmp_path
     ('Workflow("second_monday", [Step("a")], schedule_interval="0 0 * * mon#2")', True),
     ('Workflow("last_friday", [Step("a")], schedule_interval="0 0 * * 5L")', False),  # Airflow refuses it
     ('Workflow("overnight", [Step("a")], schedule_interval="0 22-2 * * *")', False),
-    ('Workflow("pinned", [Step("bigflow-image")])', False),  # the DAG task that fixes a run's image
     ('Workflow("dotted_job", [Step("a.b")])', False),
+    ('Workflow("always", [Step("a")], schedule_interval="@continuous", max_active_runs=2)', False),
+    ('Workflow("tagged", [Step("a")], tags=["t" * 101])', False),
+    ('Workflow("secretive", [Step("a")], secrets=["S" * 70])', False),
 ])
 def test_run_and_build_dags_accept_the_same_workflows(tmp_path, workflow, accepted):
-    """Whatever ``bigflow run`` accepts, ``bigflow build dags`` accepts, and the other way round."""
-    from bigflow.executor import run_workflow
+    """Whatever ``bigflow run`` accepts, ``bigflow build dags`` accepts, and the other way round. (The one
+    documented exception: a 1.x job id Airflow refuses, e.g. ``'first job'``, runs with a warning.)"""
+    from bigflow.executor import RetryPolicy, run_workflow
 
     source = f"from bigflow.workflow import Workflow\nfrom .jobs import Step\nwf = {workflow}\n"
     project = fresh(project_with(tmp_path, modules={"case": source}))
     outcomes = []
     try:
         found = project.finder.all()
-        ran = [run_workflow(w, runtime="2024-01-02", retries=False) for w in found]
+        ran = [run_workflow(w, runtime="2024-01-02", retry=RetryPolicy(enabled=False)) for w in found]
         outcomes.append(all(report.ok for report in ran))
     except BigflowError:
         outcomes.append(False)
@@ -267,3 +270,22 @@ def test_run_and_build_dags_accept_the_same_workflows(tmp_path, workflow, accept
     except BigflowError:
         outcomes.append(False)
     assert outcomes == [accepted, accepted]
+
+
+def test_secret_values_never_reach_the_build_outputs(tmp_path, monkeypatch):
+    """Secrets from pyproject.toml and from bf_ variables: in the environment, never in build/ (issue 16)."""
+    from bigflow import environment
+
+    monkeypatch.setenv("bf_db_password", "pw-from-variable-1")
+    workflow = 'from bigflow.workflow import Workflow\nfrom .jobs import Step\n' \
+               'wf = Workflow("with_secret", [Step("a")], secrets=["bf_db_password"])\n'
+    project = fresh(project_with(tmp_path, {"api_token": "tok-from-pyproject-1", "db_password": "x"},
+                                 {"with_secret": workflow}))
+    resolved = environment.get(project, "dev")
+    assert resolved["api_token"] == "tok-from-pyproject-1" and resolved["db_password"] == "pw-from-variable-1"
+    build(project, "dev")
+    outputs = [path for path in (project.root / "build").rglob("*") if path.is_file()]
+    assert any(path.name == "with_secret.py" for path in outputs)
+    for path in outputs:
+        text = path.read_text()
+        assert "tok-from-pyproject-1" not in text and "pw-from-variable-1" not in text, path

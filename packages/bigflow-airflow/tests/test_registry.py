@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 
 from bigflow.errors import BigflowError
@@ -34,5 +37,18 @@ def test_a_missing_tag_or_repository_is_reported(registry):
 
 
 def test_an_unreachable_registry_is_one_line():
-    with pytest.raises(BigflowError, match=r"registry 127.0.0.1:9 is unreachable to check 127.0.0.1:9/x:1"):
+    with pytest.raises(BigflowError, match=r"^registry 127.0.0.1:9 is unreachable to check 127.0.0.1:9/x:1 "
+                                           r"\(http://127.0.0.1:9\): \[Errno 111\] Connection refused$"):
         image_digest("127.0.0.1:9/x:1", timeout=2)
+
+
+def test_a_registry_that_never_answers_is_one_line_in_bounded_time():
+    with socket.socket() as silent:  # listening: the kernel accepts the connection, nobody ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        host = f"127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        with pytest.raises(BigflowError) as error:
+            image_digest(f"{host}/x:1", timeout=1)
+        assert time.monotonic() - started < 3
+    assert str(error.value) == f"registry {host} is unreachable to check {host}/x:1 (http://{host}): no answer within 1 s"

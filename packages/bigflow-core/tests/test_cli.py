@@ -117,6 +117,10 @@ def test_plugins_check_fails_on_a_broken_plugin(bigflow_register, bigflow_cli):
     result = bigflow_cli("plugins", "check")
     assert result.exit_code == 3
     assert result.stderr.splitlines()[-1] == "Error: 1 plugin problem(s): broken: failed: RuntimeError: nope"
+    as_json = bigflow_cli("plugins", "check", "--json")
+    data = as_json.json()
+    assert (as_json.exit_code, data["ok"], data["problems"]) == (3, False, ["broken: failed: RuntimeError: nope"])
+    assert "broken" in [p["name"] for p in data["plugins"]]
 
 
 def test_required_plugins(tmp_path, monkeypatch, bigflow_cli):
@@ -133,7 +137,25 @@ def test_required_plugins(tmp_path, monkeypatch, bigflow_cli):
     assert result.stderr == (
         "Error: project requires missing plugin(s) bigflow-nothere>=2: run pip install 'bigflow-nothere>=2'\n"
     )
+    find_project.cache_clear()
+    as_json = bigflow_cli("plugins", "check", "--json")
+    assert (as_json.exit_code, as_json.json()["problems"]) == (
+        3, ["project requires missing plugin(s) bigflow-nothere>=2: run pip install 'bigflow-nothere>=2'"])
     (tmp_path / "pyproject.toml").write_text('[tool.bigflow]\nrequired-plugins = ["bigflow-core>=0.1"]\n')
     find_project.cache_clear()
     assert bigflow_cli("plugins", "check").exit_code == 0
     find_project.cache_clear()
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("build-dags", "build dags"), ("build-image", "build image"), ("build-package", "build package"),
+    ("build-requirements", "build requirements"),
+    ("deploy-dags", "deploy composer"), ("deploy-image", "deploy image"), ("project-version", "version"),
+    ("pv", "version"),
+])
+def test_1x_command_names_are_hidden_aliases_naming_the_new_command(bigflow_cli, old, new):
+    result = bigflow_cli(old, "--help")
+    assert result.exit_code == 0
+    assert result.stderr == f"'bigflow {old}' is now 'bigflow {new}'\n"
+    assert result.stdout.startswith(f"Usage: bigflow {new.split()[0]} ")
+    assert old not in bigflow_cli("--help").stdout

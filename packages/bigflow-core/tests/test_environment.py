@@ -149,3 +149,16 @@ def test_config_show_lists_type_source_and_plugin(tmp_path, bigflow_cli, monkeyp
     assert rows["region"] == {"key": "region", "value": "europe-west1", "type": "str", "source": "pyproject.toml",
                               "plugin": "bigflow-core", "secret": False}
     assert rows["api_token"]["value"] == "***" and "tok-secret-1" not in result.stdout
+
+
+def test_jobs_get_the_environment_and_the_1x_config_mapping(tmp_path):
+    from bigflow.executor import run_workflow
+    from bigflow.jobs import PythonJob
+    from bigflow.workflow import Workflow
+
+    env = resolve(project(tmp_path, local={"workers": "3"}))
+    seen = []
+    workflow = Workflow("wf", [PythonJob("j", lambda context: seen.append(
+        (context.environment is env, context.environment.int("workers"), dict(context.config))))])
+    assert run_workflow(workflow, runtime="2026-01-05", env=env.name, config=env).ok
+    assert seen == [(True, 3, {"workers": "3", "env": "local"})]

@@ -114,6 +114,8 @@ def test_the_listing_is_cached_for_the_exact_file_versions(tmp_path):
     first = bigflow(root, "workflows", "list")
     assert bigflow(root, "workflows", "list").stdout == first.stdout
     assert marker.read_text() == "proj.a\n"  # the second listing imported nothing
+    bigflow(root, "workflows", "list", env={"bf_env": "dev"})
+    assert marker.read_text() == "proj.a\nproj.a\n"  # another configuration: listed anew
     (root / "proj" / "b.py").write_text(WORKFLOW + "wf = bigflow.Workflow('wf_b', [PythonJob('j', ok)])\n")
     assert [row.split()[0] for row in bigflow(root, "workflows", "list").stdout.splitlines()[1:]] == ["wf", "wf_b"]
 

@@ -66,7 +66,9 @@ def built(client, tmp_path_factory):
     root = tmp_path_factory.mktemp("image") / NAME
     ok(bigflow(root.parent, "start-project", NAME, "--no-input"))
     pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace(
+    text = "".join(line for line in pyproject.read_text().splitlines(keepends=True)
+                   if not line.startswith("required-plugins"))  # the plugins are not loaded here
+    pyproject.write_text(text.replace(
         "[tool.bigflow.environments.dev]\n", f'[tool.bigflow.environments.dev]\ndocker_repository = "{REGISTRY}/{NAME}"\n'))
     git(root, "init", "-q")
     git(root, "add", "-A")
@@ -104,9 +106,10 @@ def test_image_is_tagged_with_the_version_and_runs_a_job_offline_as_non_root(cli
     assert found.attrs["Config"]["User"] == "bigflow"
     assert found.attrs["Config"]["Entrypoint"] == ["bigflow"]
     output = client.containers.run(f"{NAME}:1.0.0", ["run", "--job", "hello.count_words", "--runtime", "2026-01-01"],
-                                   network_mode="none", remove=True, stdout=True, stderr=True).decode()
+                                   network_mode="none", remove=True, stdout=True, stderr=True,
+                                   environment={"KUBERNETES_SERVICE_HOST": "10.0.0.1"}).decode()  # as in a pod
     assert "count_words  success" in output
-    assert '"workflow_id": "hello"' in output  # JSON logs inside a container, with bigflow's fields
+    assert '"workflow_id": "hello"' in output  # JSON logs inside a pod, with bigflow's fields
     whoami = client.containers.run(f"{NAME}:1.0.0", [], entrypoint=["id", "-u"], network_mode="none", remove=True)
     assert whoami.decode().strip() == "10001"
 
@@ -163,6 +166,27 @@ def test_no_engine_is_a_one_line_error_with_how_to_start_one(built, tmp_path):
         f"Error: no Docker engine answers at unix://{tmp_path}/none.sock: start one (Docker Desktop, or "
         "'sudo systemctl start docker'), or set DOCKER_HOST to a running engine's socket")
     assert (root / "build/manifest.json").read_text() == before
+
+
+def test_an_engine_that_never_answers_is_one_line_in_bounded_time(built, tmp_path):
+    from test_image_engine import silent_unix_socket
+
+    root, _ = built
+    with silent_unix_socket(tmp_path / "silent.sock") as path:
+        started = time.monotonic()
+        done = bigflow(root, "build", "image", env={"DOCKER_HOST": f"unix://{path}"})
+        elapsed = time.monotonic() - started
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith(f"Error: the Docker engine at unix://{path} did not answer within "
+                                                   "10 s: ")
+    assert elapsed < 60, elapsed
+
+
+def test_quiet_shows_no_docker_steps_and_no_build_arg_warning(built):
+    root, _ = built
+    done = ok(bigflow(root, "build", "image", "-q", "--base-image", BASE))
+    assert not [line for line in done.stderr.splitlines() if "Step " in line or "[Warning]" in line
+                or line.startswith(("==>", "Building", "Built"))], done.stderr
 
 
 def start_registry(directory: Path, *, with_auth: bool = False) -> subprocess.Popen:

@@ -64,8 +64,9 @@ def test_logs_command_for_one_job_of_a_deployed_environment(bigflow_cli, project
     assert lines[0] == "Logs of job hello.report, environment dev, project acme-dev, last 6h:"
     assert '  filter: resource.type="k8s_container" AND jsonPayload.workflow_id="hello" AND ' \
            'jsonPayload.job_id="report" AND jsonPayload.env="dev"' in lines
-    assert sum(line.startswith("  https://console.cloud.google.com/logs/query;query=") for line in lines) == 3
-    assert sum("?project=acme-dev" in line for line in lines) == 3
+    # a plain-Python workflow: its pods' logs only, no Dataflow or Dataproc link
+    assert sum(line.startswith("  https://console.cloud.google.com/logs/query;query=") for line in lines) == 1
+    assert sum("?project=acme-dev" in line for line in lines) == 1
 
 
 def test_logs_command_json_covers_every_workflow(bigflow_cli, project):
@@ -73,7 +74,20 @@ def test_logs_command_json_covers_every_workflow(bigflow_cli, project):
     assert result.exit_code == 0, result.stderr
     data = result.json()
     assert (data["env"], data["workflows"], data["gcp_project_id"]) == ("local", ["hello"], None)
-    assert [q["title"].split(":")[0] for q in data["queries"]] == ["Composer / GKE", "Dataflow", "Dataproc"]
+    assert [q["title"].split(":")[0] for q in data["queries"]] == ["Composer / GKE"]
+
+
+def test_dataflow_and_dataproc_links_only_for_the_jobs_that_run_there():
+    from types import SimpleNamespace
+
+    from bigflow.cloud_logging import DATAFLOW, DATAPROC, technologies
+
+    beam, spark = type("BeamJob", (), {}), type("PySparkJob", (), {})
+    beam.__module__, spark.__module__ = "bigflow_beam.jobs", "bigflow_spark.jobs"
+    assert technologies([SimpleNamespace(), beam(), spark()]) == {DATAFLOW, DATAPROC}
+    assert technologies([SimpleNamespace()]) == set()
+    titles = [q.title.split(":")[0] for q in queries(["w"], uses=technologies([spark()]))]
+    assert titles == ["Composer / GKE", "Dataproc"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -81,7 +95,7 @@ def test_logs_command_json_covers_every_workflow(bigflow_cli, project):
     (["--job", "hello.reprt"], "'reprt' in workflow 'hello'; did you mean 'report'?"),
     (["--job", "report"], "Error: --job 'report' needs its workflow: --job WORKFLOW_ID.JOB_ID or --workflow ID"),
     (["--since", "yesterday"], "Error: invalid --since 'yesterday': use a number and m, h, d or w, e.g. '6h' or '1d'"),
-    (["--config", "stage"], "Error: unknown environment 'stage' (known: local, dev, prod)"),
+    (["--config", "stage"], "Error: unknown environment 'stage' (known: local, dev, prod, rehearsal)"),
 ])
 def test_bad_input_is_one_line(bigflow_cli, project, args, message):
     result = bigflow_cli("logs", *args)

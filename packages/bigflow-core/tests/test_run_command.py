@@ -158,7 +158,8 @@ JOBS = textwrap.dedent("""
          "with a UTC offset)"),
         (["run", "-w", "wf", "-r", "9999-12-31T23:00:00-05:00"], {}, 2,
          "Error: --runtime is '9999-12-31T23:00:00-05:00', out of range: in UTC it falls outside years 0001-9999"),
-        (["run", "-w", "wf", "-c", "prd"], {}, 2, "Error: unknown environment 'prd' (known: local, dev)"),
+        (["run", "-w", "wf", "-c", "prd"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', ok)])\n"}, 2,
+         "Error: unknown environment 'prd' (known: local, dev)"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', boom, retry_count=0)])\n"},
          1, "Error: 1 of 1 job(s) of 'wf' did not succeed; first: j failed: ValueError: bad input row 7"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', slow, retry_count=0, "
@@ -168,7 +169,7 @@ JOBS = textwrap.dedent("""
          "line 3: NameError: name 'undefined_name' is not defined"),
         (["run", "-w", "wf"], {"a": JOBS + "a, b = PythonJob('a', ok), PythonJob('b', ok)\n"
                                            "wf = bigflow.Workflow('wf', bigflow.Definition({a: [b], b: [a]}))\n"},
-         1, "InvalidJobGraph: cycle in workflow 'wf': a -> b -> a"),
+         1, "InvalidJobGraph: cycle in job graph: a -> b -> a"),
         (["run", "-w", "wf"], {"a": JOBS + "wf = bigflow.Workflow('wf', [PythonJob('j', ok), PythonJob('j', ok)])\n"},
          1, "duplicate job id 'j'"),
     ],
@@ -218,7 +219,7 @@ def test_no_retries_makes_one_attempt(bf1):
     result = bigflow(bf1, "run", "--workflow", "retriable_workflow", "--no-retries")
     assert one_line_error(result) == (
         "Error: 1 of 1 job(s) of 'retriable_workflow' did not succeed; first: flaky failed: "
-        "ConnectionError: temporary failure #1"
+        "ConnectionError: temporary failure #1 (at bf1_project/retriable.py:18); --debug shows the traceback"
     )
     assert result.stdout.splitlines()[2].split()[:3] == ["flaky", "failed", "1"]
 
@@ -256,7 +257,8 @@ def test_secret_settings_from_any_source_are_masked_in_job_logs_and_the_error_li
     output = result.stdout + result.stderr + debug.stdout + debug.stderr
     assert "tok-from-pyproject" not in output and "pw-from-environment" not in output, output
     assert one_line_error(result) == ("Error: 1 of 1 job(s) of 'wf' did not succeed; first: j failed: "
-                                      "ConnectionError: login refused for password *** (token ***)")
+                                      "ConnectionError: login refused for password *** (token ***) "
+                                      "(at proj/a.py:23); --debug shows the traceback")
     assert "token=*** password=***" in result.stderr  # the job's own log record
     assert "Traceback" in debug.stderr  # with --debug, the job's traceback is logged, masked too
     assert "ConnectionError: login refused for password *** (token ***)" in debug.stderr.split("Traceback")[1]
@@ -298,3 +300,194 @@ def test_levels_are_coloured_when_asked():
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "broken", None, None)
     assert "\033[31mERROR  \033[0m broken" in TextFormatter(color=True).format(record)
     assert "ERROR   broken" in TextFormatter(color=False).format(record)
+
+
+HELLO_CONFIG = JOBS + textwrap.dedent("""
+    config = bigflow.Config('dev', {'message': 'on DEV'}).add_configuration('prod', {'message': 'on PROD'})
+
+    def hello(context):
+        print('message', config.resolve_property('message'), context.env, flush=True)
+
+    hello_config = bigflow.Workflow('hello_config', [PythonJob('hello', hello)])
+""")
+
+
+def test_config_names_an_environment_a_workflow_modules_config_declares(tmp_path):
+    """1.x's documented ``bigflow run --workflow hello_config_workflow --config prod``: --config sets bf_env and
+    the workflow module's own Config applies, although the project declares no 'prod'."""
+    root = write_project(tmp_path, a=HELLO_CONFIG, b=JOBS + "plain = bigflow.Workflow('plain', [PythonJob('j', ok)])\n")
+    ran = bigflow(root, "run", "-w", "hello_config", "--config", "prod")
+    assert ran.returncode == 0, ran.stderr
+    assert "message on PROD prod" in ran.stdout
+    assert one_line_error(bigflow(root, "run", "-w", "plain", "--config", "prod"), 2) == (
+        "Error: unknown environment 'prod' (known: local, dev)")
+    assert one_line_error(bigflow(root, "run", "-w", "hello_config", "--config", "prd"), 2) == (
+        "Error: unknown environment 'prd' (known: local, dev)")
+
+
+CHILD_JOBS = JOBS + textwrap.dedent("""
+    import os, subprocess, sys
+    from pathlib import Path
+
+    def spawn(context):  # a child that inherits stdout and would hold it open for 1000 s
+        child = subprocess.Popen(["sleep", "1000"])
+        Path(os.environ["PIDS"], f"{context.workflow_id}.pid").write_text(str(child.pid))
+        sys.stdout.write("spawned\\n")
+        if context.workflow_id == "waits":
+            child.wait()
+
+    def lookup(context):
+        return {"id": 1}["customer_id"]
+
+    leaves = bigflow.Workflow("leaves", [PythonJob("spawn", spawn)])
+    waits = bigflow.Workflow("waits", [PythonJob("spawn", spawn)])
+    buggy = bigflow.Workflow("buggy", [PythonJob("lookup", lookup)])
+""")
+
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_nothing_a_job_started_holds_stdout_after_the_run(tmp_path):
+    root = write_project(tmp_path, a=CHILD_JOBS)
+    result = bigflow(root, "run", "-w", "leaves", env={"PIDS": str(tmp_path)})  # returns only once stdout closes
+    assert result.returncode == 0, result.stderr
+    assert "spawned" in result.stdout and not alive(int((tmp_path / "leaves.pid").read_text()))
+
+
+def test_ctrl_c_stops_the_running_job_and_what_it_started(tmp_path):
+    root = write_project(tmp_path, a=CHILD_JOBS)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("bf_")}
+    process = subprocess.Popen([BIGFLOW, "run", "-w", "waits"], cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**environ, "BIGFLOW_LOAD_PLUGINS": "", "PIDS": str(tmp_path)})
+    assert process.stdout.readline() == "spawned\n"
+    process.send_signal(subprocess.signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)  # a hang guard: it ends in about a second
+    assert process.returncode == 130, stderr
+    assert [line.split()[:2] for line in stdout.splitlines() if line.startswith("spawn")] == [["spawn", "cancelled"]]
+    assert not alive(int((tmp_path / "waits.pid").read_text()))
+
+
+BUG_LINE = CHILD_JOBS.splitlines().index('    return {"id": 1}["customer_id"]') + 1
+
+
+def test_a_bug_fails_fast_locally_with_file_line_and_how_to_skip_retries(tmp_path):
+    root = write_project(tmp_path, a=CHILD_JOBS)
+    result = bigflow(root, "run", "-w", "buggy", "--log-format", "text")
+    assert one_line_error(result) == (
+        "Error: 1 of 1 job(s) of 'buggy' did not succeed; first: lookup failed: KeyError: 'customer_id' "
+        f"(at proj/a.py:{BUG_LINE}); --debug shows the traceback")
+    retries = [line.split("] ", 1)[1] for line in result.stderr.splitlines() if "retrying" in line]
+    assert retries == [f"retrying job lookup in 1 s (attempt {n}/4; --no-retries to stop)" for n in (2, 3, 4)]
+    paused = bigflow(root, "run", "-w", "buggy", "--retry-pause", "0.5")
+    assert "retrying job lookup in 0.5 s (attempt 2/4; --no-retries to stop)" in paused.stderr
+
+
+BACKFILL_JOBS = JOBS + textwrap.dedent("""
+    import os
+
+    def mark(context):
+        with open(os.environ["MARKS"], "a") as out:
+            out.write(f"{context.runtime_str}\\n")
+        if context.runtime_str.startswith(os.environ.get("FAIL_ON", "never")):
+            raise ValueError(f"bad day {context.runtime_str}")
+
+    extract, load = PythonJob("extract", mark, retry_count=0), PythonJob("load", ok)
+    daily = bigflow.Workflow("daily", {extract: [load]}, schedule_interval="@daily")
+    hourly = bigflow.Workflow("hourly", [PythonJob("extract", mark, retry_count=0)], schedule_interval="0 */6 * * *",
+                              depends_on_past=False, max_active_runs=3)
+    manual = bigflow.Workflow("manual", [PythonJob("extract", mark)], schedule_interval=None)
+""")
+
+
+MARK_RAISE_LINE = BACKFILL_JOBS.splitlines().index('        raise ValueError(f"bad day {context.runtime_str}")') + 1
+
+
+@pytest.fixture
+def backfill_project(tmp_path):
+    root = write_project(tmp_path, a=BACKFILL_JOBS)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('bucket = "local-bucket"',
+                                                       'bucket = "local-bucket"\napi_token = "tok-not-shown"'))
+    return root
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(backfill_project, tmp_path):
+    marks = tmp_path / "marks"
+    result = bigflow(backfill_project, "run", "-w", "daily", "--dry-run", "--from", "2024-01-01", "--to",
+                     "2024-01-02 12:00", env={"MARKS": str(marks)})
+    assert result.returncode == 0, result.stderr
+    assert not marks.exists()  # no job ran
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("Dry run of workflow daily (nothing runs): environment local, runtime(s) "
+                        "2024-01-01 00:00:00, 2024-01-02 00:00:00")
+    assert [line.split()[:2] for line in lines[2:5]] == [["Job", "After"], ["extract", "1"], ["load", "extract"]]
+    assert "tok-not-shown" not in result.stdout and ["api_token", "***", "pyproject.toml"] in [
+        line.split() for line in lines]
+    plan = json.loads(bigflow(backfill_project, "run", "-j", "daily.load", "--dry-run", "--json",
+                              "-r", "2024-03-04").stdout)
+    assert (plan["runtimes"], plan["env"], plan["depends_on_past"]) == (["2024-03-04 00:00:00"], "local", True)
+    assert plan["jobs"] == [{"job_id": "load", "after": [], "attempts": 4, "retry_pause_sec": 1,
+                             "execution_timeout_sec": 10800}]
+    assert {row["key"]: row["value"] for row in plan["settings"]}["api_token"] == "***"
+
+
+def test_backfill_runs_every_runtime_in_order_and_stops_at_the_first_failure(backfill_project, tmp_path):
+    marks = tmp_path / "marks"
+    result = bigflow(backfill_project, "run", "-w", "daily", "--from", "2024-01-01", "--to", "2024-01-04",
+                     env={"MARKS": str(marks), "FAIL_ON": "2024-01-03"})
+    assert marks.read_text().splitlines() == ["2024-01-01 00:00:00", "2024-01-02 00:00:00", "2024-01-03 00:00:00"]
+    assert one_line_error(result) == ("Error: 2 of 4 runtime(s) of 'daily' did not succeed; first: "
+                                      "2024-01-03 00:00:00 failed: ValueError: bad day 2024-01-03 00:00:00 "
+                                      f"(at proj/a.py:{MARK_RAISE_LINE})")
+    rows = [line.split()[:4] for line in result.stdout.splitlines() if line.startswith("2024-")]
+    assert rows == [["2024-01-01", "00:00:00", "success", "2/2"], ["2024-01-02", "00:00:00", "success", "2/2"],
+                    ["2024-01-03", "00:00:00", "failed", "0/2"], ["2024-01-04", "00:00:00", "skipped", "0.00s"]]
+
+
+def test_backfill_of_independent_runtimes_in_parallel_continues_on_failure_with_a_json_summary(backfill_project,
+                                                                                               tmp_path):
+    marks = tmp_path / "marks"
+    result = bigflow(backfill_project, "run", "-w", "hourly", "--from", "2024-01-01", "--to", "2024-01-01 23:59",
+                     "--jobs", "3", "--continue-on-failure", "--json",
+                     env={"MARKS": str(marks), "FAIL_ON": "2024-01-01 06"})
+    assert result.returncode == 1
+    summary = json.loads(result.stdout)
+    assert [(r["runtime"][11:13], r["state"]) for r in summary["runtimes"]] == [
+        ("00", "success"), ("06", "failed"), ("12", "success"), ("18", "success")]
+    assert sorted(marks.read_text().splitlines()) == [f"2024-01-01 {h}:00:00" for h in ("00", "06", "12", "18")]
+    failed = summary["runtimes"][1]["run"]
+    assert failed["jobs"][0]["error"].startswith("ValueError: bad day 2024-01-01 06:00:00 (at proj/a.py:")
+    assert summary["ok"] is False and summary["runtimes"][0]["run"]["ok"] is True
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-w", "manual", "--from", "2024-01-01", "--to", "2024-01-02"],
+     "Error: workflow 'manual' has no schedule to backfill (schedule_interval None); run it with --runtime instead"),
+    (["-w", "daily", "--from", "2024-01-02"], "Error: give --from START and --to END together"),
+    (["-w", "daily", "--from", "2024-01-02", "--to", "2024-01-01"],
+     "Error: --from '2024-01-02' is after --to '2024-01-01'"),
+    (["-w", "daily", "--from", "2024-01-01 01:00", "--to", "2024-01-01 02:00"],
+     "Error: no runtime of workflow 'daily' (schedule @daily) falls between 2024-01-01 01:00:00 and "
+     "2024-01-01 02:00:00"),
+    (["-w", "daily", "-r", "2024-01-01", "--from", "2024-01-01", "--to", "2024-01-02"],
+     "Error: give --runtime or --from/--to, not both"),
+])
+def test_bad_backfill_ranges_are_one_line(backfill_project, args, message):
+    assert one_line_error(bigflow(backfill_project, "run", *args), 2) == message
+
+
+def test_run_summary_as_json(backfill_project, tmp_path):
+    result = bigflow(backfill_project, "run", "-w", "daily", "-r", "2024-02-03", "--json",
+                     env={"MARKS": str(tmp_path / "marks")})
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["workflow_id"], summary["runtime"], summary["env"], summary["ok"]) == (
+        "daily", "2024-02-03 00:00:00", "local", True)
+    assert [(job["job_id"], job["state"], job["attempts"], job["error"]) for job in summary["jobs"]] == [
+        ("extract", "success", 1, None), ("load", "success", 1, None)]

@@ -44,7 +44,8 @@ def test_generated_project_has_settings_environments_and_files(bigflow_cli, in_t
     settings = data["tool"]["bigflow"]
     assert settings["package"] == "sales_data"
     assert settings["default-environment"] == "local"
-    assert list(settings["environments"]) == ["local", "dev", "prod"]
+    assert list(settings["environments"]) == ["local", "dev", "prod", "rehearsal"]
+    assert settings["protected"] == ["prod"]
     dev = settings["environments"]["dev"]
     assert dev["gcp_project_id"] == "acme-dev"
     assert dev["dags_bucket"] == "europe-west1-composer"
@@ -173,7 +174,7 @@ def test_prompts_on_a_terminal_for_the_missing_values(in_tmp):
     process = subprocess.Popen([DEV_BIN / "bigflow", "start-project", "tty-one", "--region", "europe-west1"],
                                cwd=in_tmp, stdin=secondary, stdout=secondary, stderr=secondary)
     os.close(secondary)
-    os.write(primary, b"acme-dev\nbucket-x\n\n")  # project id, DAGs bucket, docker repository (empty)
+    os.write(primary, b"acme-dev\nbucket-x\n")  # project id, DAGs bucket (the docker repository is derived)
     output = b""
     while True:
         ready, _, _ = select.select([primary], [], [], 30)
@@ -192,6 +193,7 @@ def test_prompts_on_a_terminal_for_the_missing_values(in_tmp):
     text = output.decode()
     assert "Google Cloud project id" in text and "Cloud Composer DAGs bucket" in text
     assert "Region" not in text  # given on the command line
+    assert "Docker repository" not in text  # derived from the project and the region
     dev = tomllib.loads((in_tmp / "tty-one/pyproject.toml").read_text())["tool"]["bigflow"]["environments"]["dev"]
     assert (dev["gcp_project_id"], dev["dags_bucket"], dev["region"]) == ("acme-dev", "bucket-x", "europe-west1")
     assert dev["docker_repository"] == "europe-west1-docker.pkg.dev/acme-dev/bigflow/tty-one"

@@ -138,3 +138,12 @@ def test_cli_release_dirty_is_one_line(repo, monkeypatch, bigflow_cli):
     assert result.stderr == (
         "Error: the working tree has uncommitted changes; commit or stash them before a release\n"
     )
+
+
+@pytest.mark.parametrize("command", ["version", "project-version", "pv"])
+def test_cli_version_outside_git_prints_1x_broken_version(tmp_path, monkeypatch, bigflow_cli, command):
+    monkeypatch.chdir(tmp_path)
+    result = bigflow_cli(command)
+    assert (result.exit_code, result.stdout) == (0, "0+BROKEN\n")
+    assert result.stderr.splitlines()[-1] == (f"bigflow: warning: {tmp_path} is not in a git repository; run 'git init' "
+                                              "and commit first; the version is 0+BROKEN")

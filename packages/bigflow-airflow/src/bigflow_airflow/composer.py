@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bigflow.artifacts import Manifest, Plan
+from bigflow.environment import Environment
 from bigflow.errors import BigflowError
 from bigflow.exit_codes import INTERRUPTED
 from bigflow_airflow.bucket import GOOGLE_ENDPOINT, Bucket, Interrupted
@@ -90,14 +91,10 @@ def storage_client(values: Mapping[str, Any]) -> Any:
 
 
 def _number(values: Mapping[str, Any], key: str, default: float, env: str, *, zero: bool = False) -> float:
-    value = values.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1
-    if number < 0 or (number == 0 and not zero):
+    number = Environment.of(values, env).float(key, default)  # the type check names key and environment
+    if number is None or number < 0 or (number == 0 and not zero):
         raise BigflowError(f"configuration key {key!r} of environment {env!r} must be a number of seconds "
-                           f"{'>= 0' if zero else '> 0'}, got {value!r}")
+                           f"{'>= 0' if zero else '> 0'}, got {number!r}")
     return number
 
 

@@ -52,6 +52,14 @@ class ImageRef:
         return f"{scheme}://{self.registry}"
 
 
+def _reason(error: BaseException, timeout: float) -> str:
+    """Why a request failed, in words: ``no answer within 15 s`` for a timeout (connect or read)."""
+    reason = getattr(error, "reason", error)
+    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+        return f"no answer within {timeout:g} s"
+    return str(reason)
+
+
 def _google_token() -> str | None:
     """An access token from Application Default Credentials, or None when there are none."""
     from bigflow.gcp import adc_access_token
@@ -78,7 +86,8 @@ def _bearer_token(challenge: str, ref: ImageRef, timeout: float) -> str:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = json.load(response)
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise BigflowError(f"cannot get a token from registry {ref.registry} to check the image: {error}") from None
+        raise BigflowError(f"cannot get a token from registry {ref.registry} to check the image ({realm}): "
+                           f"{_reason(error, timeout)}") from None
     return body.get("token") or body.get("access_token") or ""
 
 
@@ -108,8 +117,8 @@ def image_digest(image: str, *, timeout: float = 15.0) -> str | None:
                                    "they may read the repository") from None
             raise BigflowError(f"registry {ref.registry} answered HTTP {error.code} for {image}") from None
         except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise BigflowError(f"registry {ref.registry} is unreachable to check {image}: {reason}") from None
+            raise BigflowError(f"registry {ref.registry} is unreachable to check {image} ({ref.base_url}): "
+                               f"{_reason(error, timeout)}") from None
     raise BigflowError(f"registry {ref.registry} refused the token it issued for {image}")
 
 

@@ -14,10 +14,8 @@ from typing import Any
 
 from bigflow import ids, schedules
 from bigflow.errors import BigflowError
-from bigflow_airflow.ids import pod_name, secret_names
+from bigflow_airflow.ids import pod_name
 from bigflow_airflow.settings import DagSettings
-
-MAX_TAG = 100  # characters of a DAG tag (Airflow 3 rejects longer ones)
 
 
 @dataclass(frozen=True)
@@ -114,17 +112,12 @@ def dag_spec(workflow: Any, *, project: str, version: str, image: str | None, st
     """Everything a renderer needs to write the DAG file of ``workflow``; one-line errors for bad input."""
     workflow_id = workflow.workflow_id
     dag_id = ids.check_dag_id(f"{settings.dag_id_prefix}{ids.check_workflow_id(workflow_id)}", workflow_id)
-    secrets = tuple(secret_names(s, workflow_id) for s in _attr(workflow, "secrets", ()))
+    secrets = tuple(ids.secret_names(s, f"workflow {workflow_id!r}") for s in _attr(workflow, "secrets", ()))
     tags = tuple(dict.fromkeys([project, *settings.tags, *_attr(workflow, "tags", ())]))
-    long_tags = [tag for tag in tags if len(tag) > MAX_TAG]
-    if long_tags:
-        raise BigflowError(f"tag {long_tags[0][:40]!r}... of workflow {workflow_id!r} is longer than the "
-                           f"{MAX_TAG} characters Airflow allows")
-    schedule = schedules.parse(getattr(workflow, "schedule_interval", "@daily"), workflow_id)
+    for tag in tags:
+        ids.check_tag(tag, f"workflow {workflow_id!r}")
     max_active_runs = int(_attr(workflow, "max_active_runs", 1))
-    if schedule.kind == "continuous" and max_active_runs != 1:
-        raise BigflowError(f"workflow {workflow_id!r}: schedule_interval '@continuous' needs max_active_runs=1 "
-                           f"(Airflow allows one run at a time), got {max_active_runs}")
+    schedule = schedules.parse(getattr(workflow, "schedule_interval", "@daily"), workflow_id, max_active_runs)
     return DagSpec(
         dag_id=dag_id,
         workflow_id=workflow_id,

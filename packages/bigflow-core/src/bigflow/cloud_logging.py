@@ -7,7 +7,8 @@ Where the logs of a deployed job are:
   ``run_id``, ``runtime`` and ``env`` of resource type ``k8s_container``.
 - **Dataflow** (``dataflow_step``) and **Dataproc** (``cloud_dataproc_job``, ``cloud_dataproc_batch``):
   workers do not log bigflow's fields, so they are found by the job's name, which plugins start with
-  :func:`name_prefix` of the workflow and job ids.
+  :func:`name_prefix` of the workflow and job ids. Their queries are given only for workflows with a job of
+  that technology (:func:`technologies`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from urllib.parse import quote
 from bigflow.errors import UsageError
 
 CONSOLE = "https://console.cloud.google.com/logs/query"
+DATAFLOW, DATAPROC = "dataflow", "dataproc"
+#: Where a job class comes from (a part of its module path) -> the service its jobs start.
+_TECHNOLOGY_MODULES = {"bigflow_beam": DATAFLOW, "dataflow": DATAFLOW, "bigflow_spark": DATAPROC,
+                       "dataproc": DATAPROC}
 _DURATION = re.compile(r"^(\d+)([mhdw])$")
 
 
@@ -67,9 +72,21 @@ class LogQuery:
         return f"gcloud logging read {shlex.quote(self.filter)}{project} --freshness={freshness}"
 
 
+def technologies(jobs) -> set[str]:
+    """The services (``DATAFLOW``, ``DATAPROC``) these jobs start, from the modules of their classes."""
+    found = set()
+    for job in jobs:
+        for part in type(job).__module__.split("."):
+            if part in _TECHNOLOGY_MODULES:
+                found.add(_TECHNOLOGY_MODULES[part])
+    return found
+
+
 def queries(workflow_ids: list[str], job_id: str | None = None, run_id: str | None = None,
-            env: str | None = None, region: str | None = None) -> list[LogQuery]:
-    """Filters for the pods (Composer/GKE), Dataflow jobs and Dataproc jobs of these workflows (and job)."""
+            env: str | None = None, region: str | None = None,
+            uses: set[str] = frozenset({DATAFLOW, DATAPROC})) -> list[LogQuery]:
+    """Filters for the pods (Composer/GKE) of these workflows (and job), and for the Dataflow and Dataproc
+    jobs they start when they ``use`` those services."""
     pods = ['resource.type="k8s_container"']
     if workflow_ids:
         pods.append(_any_of("jsonPayload.workflow_id", workflow_ids))
@@ -91,9 +108,10 @@ def queries(workflow_ids: list[str], job_id: str | None = None, run_id: str | No
         dataflow.append(f"resource.labels.region={_quoted(region)}")
         jobs.append(f"resource.labels.region={_quoted(region)}")
         batches.append(f"resource.labels.location={_quoted(region)}")
-    return [
-        LogQuery("Composer / GKE: the jobs' own logs (bigflow's JSON fields)", " AND ".join(pods)),
-        LogQuery("Dataflow: pipelines started by the jobs", " AND ".join(dataflow)),
-        LogQuery("Dataproc: Spark jobs and batches started by the jobs",
-                 f"({' AND '.join(jobs)}) OR ({' AND '.join(batches)})"),
-    ]
+    found = [LogQuery("Composer / GKE: the jobs' own logs (bigflow's JSON fields)", " AND ".join(pods))]
+    if DATAFLOW in uses:
+        found.append(LogQuery("Dataflow: pipelines started by the jobs", " AND ".join(dataflow)))
+    if DATAPROC in uses:
+        found.append(LogQuery("Dataproc: Spark jobs and batches started by the jobs",
+                              f"({' AND '.join(jobs)}) OR ({' AND '.join(batches)})"))
+    return found

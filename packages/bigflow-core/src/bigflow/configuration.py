@@ -61,6 +61,12 @@ _REFERENCE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TEMPLATE = re.compile(r"\{\{|\{[A-Za-z_][A-Za-z0-9_]*\}")
 MIN_MASKED_LENGTH = 4  # shorter secret values are not masked inside log messages (too many false hits)
 _known_secrets: set[str] = set()
+_declared_environments: set[str] = set()  # every environment a Config in this process declares
+
+
+def declares_environment(name: str) -> bool:
+    """True when a ``Config`` created in this process (e.g. in a workflow module) declares environment ``name``."""
+    return name in _declared_environments
 
 
 def from_environment(variable: str) -> tuple[str, str] | None:
@@ -197,6 +203,7 @@ class Config:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"environment {name!r}: secret {key!r} is not one of its properties{hint}")
         self.configs[name] = EnvConfig(name, merged, secret_keys)
+        _declared_environments.add(name)
         if is_default:
             self.default_env_name = name
         return self

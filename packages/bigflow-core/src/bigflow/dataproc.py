@@ -1,5 +1,5 @@
 """BigFlow 1.x import path ``bigflow.dataproc``: the public names of the bigflow-spark plugin (``bigflow_spark``)."""
 
-from bigflow.compat import reexport
+from bigflow.compat import plugin_package
 
-reexport(globals(), "bigflow_spark", "bigflow-spark")
+__getattr__ = plugin_package(__name__, "bigflow-spark", "bigflow_spark")

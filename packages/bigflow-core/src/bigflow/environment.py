@@ -87,7 +87,8 @@ class Environment(Mapping[str, Any]):
 
     def source(self, key: str) -> str:
         """Where ``key``'s value came from: ``pyproject.toml``, ``code``, ``plugin:<name>``, ``env:bf_<key>``..."""
-        return self._sources.get(key, "default" if key in self.registry.by_name else "")
+        declared = self.registry.get(key)
+        return self._sources.get(key, "default" if declared and declared.setting.default is not None else "")
 
     def as_config(self) -> dict[str, Any]:
         """A plain dict of every value, the 1.x-compatible ``context.config``."""
@@ -248,10 +249,12 @@ def environments(project: Project, code_configs: list[tuple[str, Any]] | None = 
     return names, default
 
 
-def choose_env(project: Project, requested: str | None, code_configs: list[tuple[str, Any]] | None = None) -> str:
+def choose_env(project: Project, requested: str | None, code_configs: list[tuple[str, Any]] | None = None,
+               *, undeclared_ok: bool = False) -> str:
+    """The environment's name; an undeclared one is an error unless ``undeclared_ok`` (see ``bigflow run``)."""
     names, default = environments(project, code_configs)
     env = requested or os.environ.get(f"{PREFIX}env") or default or DEFAULT_ENV
-    if names and env not in names:
+    if names and env not in names and not undeclared_ok:
         import difflib
 
         close = difflib.get_close_matches(env, names, n=1)
@@ -260,20 +263,20 @@ def choose_env(project: Project, requested: str | None, code_configs: list[tuple
     return env
 
 
-def get(project: Project, requested: str | None = None) -> Environment:
+def get(project: Project, requested: str | None = None, *, undeclared_ok: bool = False) -> Environment:
     """The environment, resolved once per process (per plugin host) for the same project, name and ``bf_``
     variables."""
     from bigflow import plugins
 
     cache = plugins.host().__dict__.setdefault("_bigflow_environments", {})
     variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.lower().startswith(PREFIX)))
-    key = (project.root, repr(project.settings), requested, variables)
+    key = (project.root, repr(project.settings), requested, variables, undeclared_ok)
     if key not in cache:
-        cache[key] = resolve(project, requested)
+        cache[key] = resolve(project, requested, undeclared_ok=undeclared_ok)
     return cache[key]
 
 
-def resolve(project: Project, requested: str | None = None) -> Environment:
+def resolve(project: Project, requested: str | None = None, *, undeclared_ok: bool = False) -> Environment:
     """The configuration of the requested (or default) environment, checked against the declared settings;
     see the module docstring. Prefer :func:`get`, which resolves once per process."""
     from bigflow.configuration import from_environment
@@ -281,7 +284,7 @@ def resolve(project: Project, requested: str | None = None) -> Environment:
     registry = settings_registry()
     check_project_table(project, registry)
     code_configs = _code_configs(project)
-    env = choose_env(project, requested, code_configs)
+    env = choose_env(project, requested, code_configs, undeclared_ok=undeclared_ok)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
 

@@ -1,27 +1,30 @@
-"""The local executor: runs a workflow's job graph in this process, honouring dependencies, retries, timeouts.
+"""The local executor: runs a workflow's job graph, honouring dependencies, retries, timeouts.
 
-- Independent branches run in parallel, up to ``jobs`` at once, in worker threads (plain Python jobs run
-  in-process); with ``jobs=1`` jobs run one at a time in topological order.
+- Independent branches run in parallel, up to ``jobs`` at once; with ``jobs=1`` jobs run one at a time in
+  topological order.
+- Where attempts run (see :mod:`bigflow.workers`): ``isolate=True`` (``bigflow run``) runs each attempt in a
+  worker process of its own process group, so a job that times out, fails or is cancelled is really stopped
+  with every thread and process it started, and nothing a job started outlives the run. ``isolate=False``
+  (``Workflow.run``, tests: in-memory effects and mocks stay visible) runs attempts in threads of this
+  process; a thread cannot be killed, so a timed-out job may keep running in the background until it
+  returns or the process exits.
 - A job that fails stops its dependents (``upstream_failed``), never its independent siblings.
 - ``retry_count`` retries mean up to ``retry_count + 1`` attempts, ``retry_pause_sec`` apart (1.x ignored
-  both locally). An exception raised by a job hook counts as a failure of that attempt. An exception with
-  ``retryable = False`` (e.g. invalid SQL) is not retried.
-- ``execution_timeout_sec`` limits each attempt. A thread cannot be killed: a job still running at its
-  deadline is reported ``timeout`` (and not retried), the run goes on without waiting for it, and its code
-  may keep running in the background until it returns or the process exits. Workers are daemon threads
-  so such a job never keeps the process alive.
+  both locally); each retry is announced with its pause. An exception raised by a job hook counts as a
+  failure of that attempt. An exception with ``retryable = False`` (e.g. invalid SQL) is not retried.
+- ``execution_timeout_sec`` limits each attempt; a job still running at its deadline is reported
+  ``timeout`` (and not retried), and the run goes on without waiting for it.
 - Ctrl-C (or a job raising ``KeyboardInterrupt``): no new job starts, running jobs are reported
-  ``cancelled`` (their threads are abandoned like timed-out ones), jobs that never started ``skipped``,
-  and the report comes back with ``interrupted=True``.
+  ``cancelled`` (stopped when isolated), jobs that never started ``skipped``, and the report comes back with
+  ``interrupted=True``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import logging
 import math
-import queue
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -30,25 +33,30 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from bigflow import log, runtimes
+from bigflow.attempts import FAILED, INTERRUPTED, SUCCESS, Outcome, error_line, run_attempt
 from bigflow.errors import BigflowError
-from bigflow.workflow import JobContext, JobSettings, Workflow, execute_job, job_settings
+from bigflow.workers import ProcessWorkers, ThreadWorkers, can_isolate
+from bigflow.workflow import JobContext, JobSettings, Workflow, job_settings
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
 
 logger = logging.getLogger("bigflow.executor")
 
-SUCCESS, FAILED, TIMEOUT = "success", "failed", "timeout"
-UPSTREAM_FAILED, CANCELLED, SKIPPED = "upstream_failed", "cancelled", "skipped"
+TIMEOUT, UPSTREAM_FAILED, CANCELLED, SKIPPED = "timeout", "upstream_failed", "cancelled", "skipped"
 STATES = (SUCCESS, FAILED, TIMEOUT, UPSTREAM_FAILED, CANCELLED, SKIPPED)
 HOOKS = ("before_workflow", "after_workflow", "before_job", "after_job", "on_job_error")
-_INTERRUPTED = "interrupted"  # internal outcome: the job raised KeyboardInterrupt
 _POLL_SEC = 1.0  # longest uninterrupted wait of the main thread, so Ctrl-C is seen on every platform
+__all__ = ["STATES", "HOOKS", "JobResult", "RunReport", "error_line", "run_workflow"]
 
 
 @dataclass(slots=True)
 class JobResult:
-    """The outcome of one job: ``state`` is one of ``STATES``; ``duration`` in seconds (retry pauses included)."""
+    """The outcome of one job: ``state`` is one of ``STATES``; ``duration`` in seconds (retry pauses included).
+
+    ``where`` is the file and line of the user's code that raised ``error``, ``traceback`` its traceback.
+    From an isolated run, ``value`` is None when the job's return value cannot be pickled.
+    """
 
     job_id: str
     state: str = SKIPPED
@@ -56,21 +64,14 @@ class JobResult:
     duration: float = 0.0
     error: BaseException | None = None
     value: Any = None  # what execute() returned
+    where: str = ""
+    traceback: str = ""
 
     @property
     def error_line(self) -> str:
-        """The error as one line, ``Type: message`` ('' without error)."""
-        return error_line(self.error)
-
-
-def error_line(error: BaseException | None) -> str:
-    """An exception as one line, ``Type: first line of message`` ('' for None); a BigflowError's message alone."""
-    if error is None:
-        return ""
-    text = str(error).strip().splitlines()
-    if isinstance(error, BigflowError) and text:
-        return text[0]
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+        """The error as one line, ``Type: message (at file:line)`` ('' without error)."""
+        line = error_line(self.error)
+        return f"{line} (at {self.where})" if line and self.where else line
 
 
 @dataclass
@@ -116,28 +117,40 @@ class RunReport:
 
 
 class _Task:
-    """A job handed to a worker; ``claimed`` (under the run's lock) decides who reports it."""
+    """A job of the run while it holds a slot: running an attempt, or pausing before the next one."""
 
-    __slots__ = ("job", "job_id", "settings", "attempts", "started", "deadline", "claimed")
+    __slots__ = ("job", "job_id", "settings", "attempts", "started", "deadline", "resume_at")
 
     def __init__(self, job: Any, job_id: str, settings: JobSettings) -> None:
         self.job, self.job_id, self.settings = job, job_id, settings
         self.attempts = 0
         self.started = time.monotonic()
-        self.deadline = self.started + settings.execution_timeout_sec
-        self.claimed = False
+        self.deadline = math.inf  # of the running attempt
+        self.resume_at = math.inf  # of the pause before the next attempt
+
+
+@dataclass
+class RetryPolicy:
+    """How retries are made: ``enabled`` (else one attempt); ``pause`` replaces every job's retry_pause_sec,
+    ``max_pause`` caps it; ``hint`` ends each "retrying" line (e.g. how to stop); ``sleep``, when given, is
+    called with each pause instead of waiting (tests)."""
+
+    enabled: bool = True
+    pause: float | None = None
+    max_pause: float | None = None
+    hint: str = ""
+    sleep: Callable[[float], Any] | None = None
+
+    def pause_of(self, job_pause: float) -> float:
+        pause = job_pause if self.pause is None else self.pause
+        return pause if self.max_pause is None else min(pause, self.max_pause)
 
 
 class _Run:
     def __init__(self, workflow: Workflow, context: JobContext, job_ids: list[str], jobs: int, hooks: Any,
-                 sleep: Callable[[float], Any] | None) -> None:
-        self.workflow, self.context, self.jobs = workflow, context, jobs
+                 retry: RetryPolicy, isolate: bool) -> None:
+        self.workflow, self.context, self.jobs, self.retry = workflow, context, jobs, retry
         self.hooks = {name: getattr(hooks, name, None) for name in HOOKS} if hooks is not None else {}
-        self.stop = threading.Event()
-        self.sleep = sleep or self.stop.wait
-        self.lock = threading.Lock()
-        self.todo: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
-        self.done: queue.SimpleQueue[tuple[_Task, tuple[str, BaseException | None, Any]]] = queue.SimpleQueue()
         self.extra = {"workflow_id": workflow.workflow_id, "run_id": context.run_id,
                       "runtime": context.runtime_str, "env": context.env}
         self.fields = {**log.bound(), **self.extra}
@@ -148,127 +161,107 @@ class _Run:
         self.waiting = {job_id: sum(u in self.results for u in workflow.graph.upstream_ids[job_id])
                         for job_id in job_ids}
         self.running: dict[str, _Task] = {}
-        self.workers = 0
-        self.retries = True
+        self.workers: ProcessWorkers | ThreadWorkers = (
+            ProcessWorkers(self.attempt) if isolate and can_isolate() else ThreadWorkers(self.attempt, min(jobs, len(job_ids))))
 
     def hook(self, name: str, **arguments: Any) -> None:
         function = self.hooks.get(name)
         if function is not None:
             function(**arguments)
 
-    # -- worker threads ------------------------------------------------------------------------------
-
-    def add_worker(self) -> None:
-        self.workers += 1
-        threading.Thread(target=self.work, name=f"bigflow-worker-{self.workers}", daemon=True).start()
-
-    def work(self) -> None:
-        while (task := self.todo.get()) is not None:
-            try:
-                outcome = self.attempts(task)
-            except KeyboardInterrupt as error:
-                outcome = (_INTERRUPTED, error, None)
-            except BaseException as error:  # noqa: BLE001 - a hook or SystemExit: the job failed
-                outcome = (FAILED, error, None)
-            with self.lock:
-                if task.claimed:
-                    return  # the run gave up on this job (timeout, Ctrl-C); a new worker took this one's place
-                task.claimed = True
-                self.done.put((task, outcome))
-
-    def attempts(self, task: _Task) -> tuple[str, BaseException | None, Any]:
-        job, context = task.job, self.context
-        retries, pause, timeout = task.settings
-        extra = {**self.extra, "job_id": task.job_id}
-        error: BaseException | None = None
-        with log.bind(**self.fields, job_id=task.job_id):
-            for attempt in range(1, retries + 2):
-                if self.stop.is_set():
-                    return CANCELLED, error, None
-                task.attempts, task.deadline = attempt, time.monotonic() + timeout
-                logger.info("job %s started (attempt %d of %d)", task.job_id, attempt, retries + 1, extra=extra)
-                try:
-                    self.hook("before_job", job=job, context=context)
-                    value = execute_job(job, context)
-                except Exception as failure:  # noqa: BLE001 - the job's own error, reported
-                    error = failure
-                else:
-                    if not task.claimed:
-                        self.hook("after_job", job=job, context=context, result=value)
-                    return SUCCESS, None, value
-                if task.claimed:
-                    break
-                task.deadline = math.inf  # the pause does not count against the timeout
-                logger.warning("job %s attempt %d of %d failed: %s", task.job_id, attempt, retries + 1,
-                               error_line(error), extra=extra)
-                self.hook("on_job_error", job=job, context=context, error=error)
-                if getattr(error, "retryable", True) is False:  # e.g. invalid SQL: another attempt cannot help
-                    break
-                if attempt <= retries:
-                    self.sleep(pause)
-        return FAILED, error, None
-
-    # -- main thread ---------------------------------------------------------------------------------
+    def attempt(self, job_id: str, abandoned: Callable[[], bool] = lambda: False) -> Outcome:
+        """One attempt of the job, in its worker thread or process."""
+        with log.bind(**self.fields, job_id=job_id):
+            return run_attempt(self.workflow.graph.by_id[job_id], self.context, self.hook, abandoned)
 
     def execute(self) -> bool:
         """Run the jobs; True when interrupted."""
         ready = [self.position[job_id] for job_id, count in self.waiting.items() if count == 0]
         heapq.heapify(ready)
         job_ids = list(self.results)
-        for _ in range(min(self.jobs, len(job_ids))):
-            self.add_worker()
         try:
             while ready or self.running:
                 while ready and len(self.running) < self.jobs:
                     job_id = job_ids[heapq.heappop(ready)]
                     job = self.workflow.graph.by_id[job_id]
-                    settings = job_settings(job)
-                    if not self.retries:
-                        settings = settings._replace(retry_count=0)
-                    self.running[job_id] = task = _Task(job, job_id, settings)
-                    self.todo.put(task)
-                self.wait(ready)
+                    self.running[job_id] = task = _Task(job, job_id, job_settings(job))
+                    self.begin(task)
+                self.step(ready)
             return False
         except KeyboardInterrupt:
             self.cancel()
             return True
         finally:
-            self.stop.set()
-            for _ in range(self.workers):
-                self.todo.put(None)
+            self.workers.close()
 
-    def wait(self, ready: list[int]) -> None:
-        """Handle the next finished job, or the timeouts that are due."""
-        deadline = min(task.deadline for task in self.running.values())
-        try:
-            task, outcome = self.done.get(timeout=min(max(deadline - time.monotonic(), 0), _POLL_SEC))
-        except queue.Empty:
+    def begin(self, task: _Task) -> None:
+        """Start the task's next attempt."""
+        task.attempts += 1
+        task.deadline, task.resume_at = time.monotonic() + task.settings.execution_timeout_sec, math.inf
+        logger.info("job %s started (attempt %d of %d)", task.job_id, task.attempts, self.tries(task),
+                    extra={**self.extra, "job_id": task.job_id})
+        self.workers.start(task.job_id)
+
+    def tries(self, task: _Task) -> int:
+        return task.settings.retry_count + 1 if self.retry.enabled else 1
+
+    def step(self, ready: list[int]) -> None:
+        """Handle the next finished attempt, or the pauses and timeouts that are due."""
+        now = time.monotonic()
+        for task in [task for task in self.running.values() if task.resume_at <= now]:
+            self.begin(task)
+        wake = min([task.deadline for task in self.running.values()]
+                   + [task.resume_at for task in self.running.values()])
+        finished = self.workers.wait(min(max(wake - now, 0), _POLL_SEC))
+        if finished is None:
             self.expire()
             return
-        self.record(task, *outcome)
-        if outcome[0] == _INTERRUPTED:
+        job_id, outcome = finished
+        task = self.running[job_id]
+        if outcome.state == INTERRUPTED:
+            self.record(task, CANCELLED, outcome)
             raise KeyboardInterrupt
-        if outcome[0] == SUCCESS:
-            for target in self.downstream[task.job_id]:
+        if outcome.state == SUCCESS:
+            self.record(task, SUCCESS, outcome)
+            for target in self.downstream[job_id]:
                 self.waiting[target] -= 1
                 if self.waiting[target] == 0 and self.results[target].state == SKIPPED:
                     heapq.heappush(ready, self.position[target])
+        elif task.attempts < self.tries(task) and outcome.retryable:
+            self.pause(task, outcome)
         else:
-            self.block_dependents(task.job_id)
+            self.record(task, FAILED, outcome)
+            self.block_dependents(job_id)
 
-    def record(self, task: _Task, state: str, error: BaseException | None, value: Any) -> None:
+    def pause(self, task: _Task, outcome: Outcome) -> None:
+        """Announce the retry of a failed attempt and schedule it after the pause."""
+        extra = {**self.extra, "job_id": task.job_id}
+        where = f" (at {outcome.where})" if outcome.where else ""
+        pause = self.retry.pause_of(task.settings.retry_pause_sec)
+        logger.warning("job %s attempt %d of %d failed: %s%s", task.job_id, task.attempts, self.tries(task),
+                       error_line(outcome.error), where, extra=extra)
+        logger.warning("retrying job %s in %g s (attempt %d/%d%s)", task.job_id, pause, task.attempts + 1,
+                       self.tries(task), self.retry.hint, extra=extra)
+        task.deadline, task.resume_at = math.inf, time.monotonic() + pause
+        if self.retry.sleep is not None:
+            self.retry.sleep(pause)
+            task.resume_at = time.monotonic()
+
+    def record(self, task: _Task, state: str, outcome: Outcome | None) -> None:
         self.running.pop(task.job_id, None)
         result = self.results[task.job_id]
-        result.state = CANCELLED if state == _INTERRUPTED else state
-        result.attempts, result.error, result.value = task.attempts, error, value
+        result.state, result.attempts = state, task.attempts
+        if outcome is not None:
+            result.error, result.value, result.where, result.traceback = (
+                outcome.error, outcome.value, outcome.where, outcome.trace)
         result.duration = time.monotonic() - task.started
         extra = {**self.extra, "job_id": task.job_id}
         if result.state == SUCCESS:
             logger.info("job %s succeeded in %.2f s", task.job_id, result.duration, extra=extra)
         elif result.state in (FAILED, TIMEOUT):
-            logger.error("job %s %s after %d attempt(s): %s", task.job_id, result.state, result.attempts,
-                         result.error_line, extra=extra,
-                         exc_info=error if state == FAILED and logger.isEnabledFor(logging.DEBUG) else None)
+            trace = f"\n{result.traceback}" if result.traceback and logger.isEnabledFor(logging.DEBUG) else ""
+            logger.error("job %s %s after %d attempt(s): %s%s", task.job_id, result.state, result.attempts,
+                         result.error_line, trace, extra=extra)
 
     def block_dependents(self, job_id: str) -> None:
         stack = list(self.downstream[job_id])
@@ -278,22 +271,15 @@ class _Run:
                 result.state = UPSTREAM_FAILED
                 stack.extend(self.downstream[result.job_id])
 
-    def claim(self, task: _Task) -> bool:
-        """Take over reporting a running job from its worker; False when the worker already reported it."""
-        with self.lock:
-            claimed, task.claimed = task.claimed, True
-        return not claimed
-
     def expire(self) -> None:
         now = time.monotonic()
         for task in [task for task in self.running.values() if task.deadline <= now]:
-            if not self.claim(task):
-                continue  # finished just in time: its result is in the queue
+            if not self.workers.stop(task.job_id):
+                continue  # finished just in time: its outcome is waiting
             timeout = task.settings.execution_timeout_sec
             error = TimeoutError(f"job {task.job_id!r} did not finish within execution_timeout_sec={timeout:g}")
-            self.record(task, TIMEOUT, error, None)
+            self.record(task, TIMEOUT, Outcome(TIMEOUT, error=error))
             self.block_dependents(task.job_id)
-            self.add_worker()  # the abandoned thread still runs the job
             try:
                 self.hook("on_job_error", job=task.job, context=self.context, error=error)
             except Exception:  # noqa: BLE001 - the job already failed; keep the run going
@@ -301,29 +287,29 @@ class _Run:
                                  extra={**self.extra, "job_id": task.job_id})
 
     def cancel(self) -> None:
-        self.stop.set()
         for task in list(self.running.values()):
-            if self.claim(task):
-                self.record(task, CANCELLED, None, None)
-        while True:  # jobs whose workers reported them before being claimed
-            try:
-                task, outcome = self.done.get_nowait()
-            except queue.Empty:
+            if task.resume_at < math.inf or self.workers.stop(task.job_id):
+                self.record(task, CANCELLED, None)
+        while self.running:  # jobs whose outcome came in before they could be stopped
+            finished = self.workers.wait(0)
+            if finished is None:
                 return
-            self.record(task, *outcome)
+            job_id, outcome = finished
+            self.record(self.running[job_id], SUCCESS if outcome.state == SUCCESS else CANCELLED, outcome)
 
 
 def run_workflow(workflow: Workflow, *, runtime: datetime | date | str | None = None, env: str | None = None,
                  config: Mapping[str, Any] | Config | None = None, jobs: int = 1, only_job: str | None = None,
-                 run_id: str | None = None, hooks: Any = None,
-                 sleep: Callable[[float], Any] | None = None, retries: bool = True) -> RunReport:
+                 run_id: str | None = None, hooks: Any = None, retries: bool = True,
+                 retry: RetryPolicy | None = None, isolate: bool = False) -> RunReport:
     """Run a workflow (or only its job ``only_job``) and report every job's outcome; see the module docstring.
 
     ``hooks`` may have any of ``before_workflow(workflow, context)``, ``after_workflow(workflow, context,
     report)``, ``before_job(job, context)``, ``after_job(job, context, result)`` and ``on_job_error(job,
-    context, error)``, called with keyword arguments; job hooks run in the job's worker thread. ``sleep``
-    waits between attempts; by default the wait ends early when the run is interrupted. ``retries=False``
-    makes one attempt per job (when an orchestrator such as Airflow retries instead).
+    context, error)``, called with keyword arguments; job hooks run where the attempt runs (its worker thread
+    or process), ``on_job_error`` of a timeout in the calling thread. ``retries=False`` makes one attempt per
+    job (when Airflow retries instead); ``retry`` tunes retries further (default: every job's own settings).
+    ``isolate`` runs attempts in worker processes where it can (:func:`bigflow.workers.can_isolate`).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise BigflowError(f"jobs must be an integer >= 1, got {jobs!r}")
@@ -334,8 +320,10 @@ def run_workflow(workflow: Workflow, *, runtime: datetime | date | str | None = 
         runtime_str, runtime = runtimes.runtime_str(runtime, parsed), parsed
     context = JobContext.make(runtime=runtime, runtime_str=runtime_str, workflow=workflow, env=env, config=config,
                               run_id=run_id)
-    run = _Run(workflow, context, job_ids, jobs, hooks, sleep)
-    run.retries = retries
+    retry = retry or RetryPolicy()
+    if not retries:
+        retry = dataclasses.replace(retry, enabled=False)
+    run = _Run(workflow, context, job_ids, jobs, hooks, retry, isolate)
     report = RunReport(workflow.workflow_id, context.run_id, context.runtime, context.env)
     extra = run.extra
     logger.info("running %s of workflow %s for %s (env %s)", f"job {only_job}" if only_job else "all jobs",

@@ -10,7 +10,8 @@ by two modules is an error naming both.
 
 ``listing()`` (``bigflow workflows list``) imports every module, each on its own: one that fails is reported
 with its file and line, and the others are still listed. Its records are cached too, for the exact set of file
-versions they were made from.
+versions they were made from, the same ``pyproject.toml`` and the same ``bf_*`` variables (a module may build
+its workflows from the configuration).
 """
 
 from __future__ import annotations
@@ -164,13 +165,21 @@ class WorkflowFinder:
                 changed = True
         self._entries = entries
         listing = data.get("listing")
-        self._listing = listing if isinstance(listing, dict) and listing.get("stamps") == self._stamps() else None
+        self._listing = listing if isinstance(listing, dict) and listing.get("key") == self._listing_key() else None
         if changed or old.keys() != entries.keys():
             self._write_index()
         return entries
 
-    def _stamps(self) -> dict[str, list[int]]:
-        return {name: list(e.module.stamp) for name, e in self.entries().items()}
+    def _listing_key(self) -> dict[str, Any]:
+        """What a listing depends on: every module's version, pyproject.toml's, the ``bf_*`` variables."""
+        try:
+            stat = (self.root / "pyproject.toml").stat()
+            pyproject = [stat.st_mtime_ns, stat.st_size]
+        except OSError:
+            pyproject = None
+        return {"modules": {name: list(e.module.stamp) for name, e in self.entries().items()},
+                "pyproject": pyproject,
+                "environ": sorted([k, v] for k, v in os.environ.items() if k.lower().startswith("bf_"))}
 
     def _import(self, entry: Entry) -> list[Workflow] | None:
         """The module's workflows, or None (and the error recorded) when it does not import."""
@@ -221,22 +230,28 @@ class WorkflowFinder:
 
     # -- lookups ----------------------------------------------------------------------------------
 
-    def find(self, workflow_id: str) -> Workflow:
-        """The workflow with this id, importing only the module that defines it."""
+    def locate(self, workflow_id: str) -> Entry:
+        """The module that defines this id, without importing it; an unknown id or one defined twice is an
+        error (a command checks this first, before any costlier set-up)."""
         found = self.defining(workflow_id)
         if len(found) > 1:
             raise BigflowError(f"workflow id {workflow_id!r} is defined twice: in {self._where(found[0], workflow_id)} "
                                f"and in {self._where(found[1], workflow_id)}; rename one of them")
         if not found:
             raise self.unknown(workflow_id, self.all_ids())
-        name = found[0].module.name
-        workflows = self._import(found[0])
+        return found[0]
+
+    def find(self, workflow_id: str) -> Workflow:
+        """The workflow with this id, importing only the module that defines it."""
+        entry = self.locate(workflow_id)
+        name = entry.module.name
+        workflows = self._import(entry)
         if workflows is None:
             raise self.errors[name]
         for workflow in workflows:
             if workflow.workflow_id == workflow_id:
                 return workflow
-        raise BigflowError(f"{self._where(found[0], workflow_id)} calls Workflow({workflow_id!r}, ...), but after "
+        raise BigflowError(f"{self._where(entry, workflow_id)} calls Workflow({workflow_id!r}, ...), but after "
                            f"importing it no module-level variable of {name} holds that workflow")
 
     def all(self) -> list[Workflow]:
@@ -281,7 +296,7 @@ class WorkflowFinder:
         for entry in self.entries().values():
             self._import(entry)  # a module defining no workflow may still be broken: say so
         if not self.broken():
-            self._listing = {"stamps": self._stamps(), "records": records}
+            self._listing = {"key": self._listing_key(), "records": records}
             self._write_index()
         return records
 

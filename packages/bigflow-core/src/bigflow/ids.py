@@ -6,6 +6,8 @@
   ``.``, so ``WORKFLOW.JOB`` splits at the last dot and a workflow id may contain dots (``sales.daily.load`` is
   job ``load`` of workflow ``sales.daily``). ``bigflow-image`` is reserved (the DAG task that fixes a run's
   image).
+- A workflow secret is an environment variable name whose Kubernetes secret name (``bf_db_password`` ->
+  ``bf-db-password``) Kubernetes accepts; a tag has at most 100 characters (Airflow 3 refuses longer ones).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from typing import Any
 from bigflow.errors import InvalidWorkflowError, UsageError
 
 MAX_ID_LENGTH = 250
+MAX_TAG_LENGTH = 100
 PIN_TASK = "bigflow-image"
 RESERVED_JOB_IDS = frozenset({PIN_TASK})
 _NOT_IN_WORKFLOW_ID = re.compile(r"[^A-Za-z0-9_.-]")
 _NOT_IN_JOB_ID = re.compile(r"[^A-Za-z0-9_-]")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def _check(kind: str, value: Any, invalid: re.Pattern[str], allowed: str, where: str) -> str:
@@ -67,3 +72,29 @@ def split_job(text: str) -> tuple[str, str]:
     if not dot or not workflow_id or not job_id:
         raise UsageError(f"--job expects WORKFLOW_ID.JOB_ID, got {text!r}")
     return workflow_id, job_id
+
+
+def check_tag(tag: Any, where: str) -> str:
+    """A DAG tag: a string of at most 100 characters."""
+    if not isinstance(tag, str):
+        raise InvalidWorkflowError(f"{where}: tags must be strings, got {tag!r}")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise InvalidWorkflowError(f"{where}: tag {tag[:40]!r}... is longer than the {MAX_TAG_LENGTH} characters "
+                                   "Airflow allows")
+    return tag
+
+
+def secret_names(secret: Any, where: str) -> tuple[str, str]:
+    """``(environment variable, Kubernetes secret name)`` of a workflow secret, as in BigFlow 1.x.
+
+    The secret ``bf_db_password`` is the key ``bf_db_password`` of the Kubernetes secret ``bf-db-password``,
+    exposed to the job as the environment variable ``bf_db_password``.
+    """
+    if not isinstance(secret, str) or not _ENV_NAME.match(secret):
+        raise InvalidWorkflowError(f"{where}: secret {secret!r} must be an environment variable name (letters, "
+                                   "digits and '_', not starting with a digit), e.g. 'bf_db_password'")
+    k8s_name = secret.lower().replace("_", "-").strip("-")
+    if not _DNS_LABEL.match(k8s_name) or len(k8s_name) > 63:
+        raise InvalidWorkflowError(f"{where}: secret {secret!r} gives the Kubernetes secret name {k8s_name!r}, "
+                                   "which Kubernetes rejects; use a name like 'bf_db_password'")
+    return secret, k8s_name

@@ -102,9 +102,9 @@ def check_cron(expression: str) -> str:
     return " ".join(expression.split())
 
 
-def parse(value: Any, workflow_id: str = "?") -> Schedule:
+def parse(value: Any, workflow_id: str = "?", max_active_runs: int = 1) -> Schedule:
     """A workflow's ``schedule_interval`` as a :class:`Schedule`; a one-line ``InvalidWorkflowError`` naming the
-    workflow when Airflow would reject it."""
+    workflow when Airflow would reject it (``@continuous`` also needs ``max_active_runs`` 1)."""
     prefix = f"workflow {workflow_id!r}: invalid schedule_interval {value!r}"
     if value is None:
         return Schedule("none", None, "None")
@@ -118,6 +118,9 @@ def parse(value: Any, workflow_id: str = "?") -> Schedule:
     if not isinstance(value, str):
         raise InvalidWorkflowError(f"{prefix}: use a preset, a cron expression, a timedelta or None")
     text = value.strip()
+    if text == "@continuous" and max_active_runs != 1:
+        raise InvalidWorkflowError(f"{prefix}: '@continuous' needs max_active_runs=1 (Airflow allows one run at a "
+                                   f"time), got {max_active_runs}")
     if text in SPECIAL:
         return Schedule(text[1:], None, text)
     if text in PRESETS:

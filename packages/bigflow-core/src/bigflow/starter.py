@@ -1,14 +1,22 @@
 """``bigflow start-project``: a new project that works at once, with one example workflow per technology.
 
 Core renders ``templates/project`` (pyproject with ``[tool.bigflow]`` and the environments ``local``, ``dev``,
-``prod``; a Dockerfile; a plain-Python example workflow and its test; a GitHub Actions CI file; a README).
+``prod`` (protected) and ``rehearsal``; a Dockerfile; a plain-Python example workflow and its test; a GitHub
+Actions CI file that tests, builds the DAGs and deploys; a README).
 Every installed plugin's starter (``register_starters``) adds files — ``starter.files(context)`` — and may
 add environment settings — ``starter.environment_settings(context)`` — merged into the environment tables;
 its plugin becomes a dependency and a required plugin of the project. Everything is written at once, or
 nothing is.
 
+``rehearsal`` is prod with every endpoint local (what ``bigflow airflow rehearse`` runs against): prod's settings,
+overridden by what a starter returns for ``rehearsal``, or, when it returns nothing for it, by its ``local``
+settings (a starter's local settings are its offline endpoints).
+
+The project depends on every plugin whose starter contributed, and on the plugins of its roles
+(``ROLE_PLUGINS``: ``bigflow-airflow``, as the project deploys its workflows to Cloud Composer).
+
 The ``context`` given to starters holds: ``project_name``, ``package``, ``environments`` (``["local", "dev",
-"prod"]``), ``default_environment`` (``"local"``), ``gcp_project``, ``region``, ``dags_bucket``,
+"prod"]``; a starter may also return ``rehearsal``), ``default_environment`` (``"local"``), ``gcp_project``, ``region``, ``dags_bucket``,
 ``docker_repository`` (each a string or None when not given), ``python_version`` (``"3.11"``) and
 ``bigflow_version`` (core's version).
 """
@@ -26,7 +34,13 @@ from typing import Any
 
 from bigflow.errors import BigflowError
 
-ENVIRONMENTS = ("local", "dev", "prod")
+ENVIRONMENTS = ("local", "dev", "prod", "rehearsal")
+#: The environments starters are asked about (``rehearsal`` is derived from ``prod``, see above).
+STARTER_ENVIRONMENTS = ("local", "dev", "prod")
+#: Environments that deploy only from a clean, tagged release ([tool.bigflow] protected).
+PROTECTED = ("prod",)
+#: Plugins a generated project needs for what it does, whether or not they add an example: name -> why.
+ROLE_PLUGINS = {"bigflow-airflow": "the DAGs of its workflows, deployed to Cloud Composer"}
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 #: Settings every generated environment gets from core (before starters add theirs).
@@ -34,6 +48,7 @@ CORE_SETTINGS: dict[str, dict[str, Any]] = {
     "local": {"greeting": "Hello", "output_dir": "build/output"},
     "dev": {"greeting": "Hello", "output_dir": "/tmp/bigflow-output"},
     "prod": {"greeting": "Hello", "output_dir": "/tmp/bigflow-output"},
+    "rehearsal": {},
 }
 #: Cloud settings, in the order written, with the start-project option that sets each.
 CLOUD_KEYS = {"gcp_project_id": "--gcp-project", "region": "--region", "dags_bucket": "--dags-bucket",
@@ -102,7 +117,7 @@ def context_of(options: Options, package: str) -> dict[str, Any]:
     return {
         "project_name": options.name,
         "package": package,
-        "environments": list(ENVIRONMENTS),
+        "environments": list(STARTER_ENVIRONMENTS),
         "default_environment": "local",
         "gcp_project": options.gcp_project,
         "region": options.region,
@@ -161,28 +176,40 @@ def plugin_contributions(context: dict[str, Any]) -> list[Contribution]:
                 raise BigflowError(f"starter {name!r} of {item.plugin} failed: {one_line(error)}") from None
             warn(f"starter {name!r} of plugin {item.plugin!r} failed ({one_line(error)}); its example is left out")
             continue
-        unknown = sorted(set(settings) - set(context["environments"]))
+        unknown = sorted(set(settings) - set(ENVIRONMENTS))
         if unknown:
             raise BigflowError(f"starter {name!r} returned settings for unknown environment(s) {', '.join(unknown)}")
         found.append(Contribution(name, item.plugin, files, settings, tuple(getattr(item.obj, "extras", ()))))
     return found
 
 
-def environment_tables(options: Options, contributions: list[Contribution]) -> str:
-    """The ``[tool.bigflow.environments.<env>]`` tables: core settings, cloud settings, then each starter's."""
-    cloud = cloud_settings(options)
-    tables = []
+def environment_values(options: Options, contributions: list[Contribution]) -> dict[str, dict[str, Any]]:
+    """Every environment's settings: core's, the cloud ones, then each starter's (``rehearsal``: see above)."""
+    cloud = {k: v for k, v in cloud_settings(options).items() if v is not None}
+    found: dict[str, dict[str, Any]] = {}
     for env in ENVIRONMENTS:
-        values: dict[str, Any] = dict(CORE_SETTINGS[env])
-        missing = []
+        values: dict[str, Any] = dict(found["prod"]) if env == "rehearsal" else dict(CORE_SETTINGS[env])
         if env == "local":
             values["docker_repository"] = options.name  # the image tag 'bigflow build image' gives a local build
-        else:
-            values.update({k: v for k, v in cloud.items() if v is not None})
-            missing = [k for k, v in cloud.items() if v is None]
+        elif env != "rehearsal":
+            values.update(cloud)
         for contribution in contributions:
-            values.update(contribution.settings.get(env, {}))
-        lines = [f"[tool.bigflow.environments.{env}]"]
+            settings = contribution.settings
+            values.update(settings.get(env, {}) if env != "rehearsal" else settings.get(env, settings.get("local", {})))
+        found[env] = values
+    return found
+
+
+ENVIRONMENT_NOTES = {"rehearsal": "# prod, with every endpoint local: what 'bigflow airflow rehearse' runs against"}
+
+
+def environment_tables(options: Options, contributions: list[Contribution]) -> str:
+    """The ``[tool.bigflow.environments.<env>]`` tables, a missing cloud value as a comment naming its option."""
+    cloud = cloud_settings(options)
+    tables = []
+    for env, values in environment_values(options, contributions).items():
+        missing = [] if env in ("local", "rehearsal") else [k for k, v in cloud.items() if v is None]
+        lines = [*([ENVIRONMENT_NOTES[env]] if env in ENVIRONMENT_NOTES else []), f"[tool.bigflow.environments.{env}]"]
         lines += [f"{toml_key(k)} = {toml_value(v)}" for k, v in values.items() if v is not None]
         lines += [f'# {key} = "..."   (not given: {CLOUD_KEYS[key]})' for key in missing]
         tables.append("\n".join(lines))
@@ -199,10 +226,12 @@ def project_files(options: Options) -> tuple[dict[str, str], list[Contribution]]
     contributions = plugin_contributions(context)
     dependencies = [f"bigflow-core{version_range(__version__)}"]
     required = []
-    for plugin in sorted({c.plugin for c in contributions}):
+    for plugin in sorted({c.plugin for c in contributions} | set(ROLE_PLUGINS)):
         try:
             versions = version_range(metadata.version(plugin))
-        except metadata.PackageNotFoundError:  # registered in-process (tests), not an installed distribution
+        except metadata.PackageNotFoundError:  # not installed here (a role plugin), or registered in-process (tests)
+            if plugin in ROLE_PLUGINS:  # a dependency, released with core; required once installed
+                dependencies.append(f"{plugin}{version_range(__version__)}")
             continue
         extras = sorted({e for c in contributions if c.plugin == plugin for e in c.extras})
         dependencies.append(f"{plugin}[{','.join(extras)}]{versions}" if extras else f"{plugin}{versions}")
@@ -220,7 +249,8 @@ def project_files(options: Options) -> tuple[dict[str, str], list[Contribution]]
         "python_version": context["python_version"],
         "core_range": version_range(__version__),
         "dependencies": "".join(f"    {toml_value(d)},\n" for d in dependencies),
-        "required_plugins": f"required-plugins = {toml_value(required)}" if required else "",
+        "required_plugins": (f"required-plugins = {toml_value(required)}\n" if required else "")
+                            + f"protected = {toml_value(list(PROTECTED))}",
         "environments": environment_tables(options, contributions),
         "example_rows": f"| `{package}/hello_workflow.py` | example workflow in plain Python (`hello`) |\n" + examples,
     }

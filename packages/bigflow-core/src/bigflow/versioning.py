@@ -8,7 +8,8 @@
 
 Differences from BigFlow 1.x: lightweight tags count too; releases are annotated tags and may bump the major,
 minor or patch part (1.x bumped the minor part only and dropped the patch: ``1.2.3`` -> ``1.3``); outside git
-the version is an error instead of ``0+BROKEN``.
+(or before the first commit) builds and releases fail; only ``bigflow version`` prints 1.x's ``0+BROKEN``, with
+a warning.
 """
 
 from __future__ import annotations
@@ -37,13 +38,20 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return done.stdout.strip()
 
 
+BROKEN_VERSION = "0+BROKEN"  # what 1.x's ``bigflow project-version`` printed without git history
+
+
+class NoGitHistoryError(BigflowError):
+    """The project is not in a git repository, or the repository has no commit yet."""
+
+
 def _require_repo(root: Path) -> None:
     try:
         git(root, "rev-parse", "--verify", "-q", "HEAD")
     except BigflowError:
         if subprocess.run(["git", "rev-parse", "--git-dir"], cwd=root, capture_output=True).returncode != 0:
-            raise BigflowError(f"{root} is not in a git repository; run 'git init' and commit first") from None
-        raise BigflowError(f"the git repository in {root} has no commits yet") from None
+            raise NoGitHistoryError(f"{root} is not in a git repository; run 'git init' and commit first") from None
+        raise NoGitHistoryError(f"the git repository in {root} has no commits yet") from None
 
 
 def is_dirty(root: Path) -> bool:

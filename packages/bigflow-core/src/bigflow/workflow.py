@@ -14,8 +14,10 @@ Differences from BigFlow 1.x:
   ``None`` when the default environment of a Config was used).
 - Jobs are identified by ``id`` in list definitions too: two different jobs with one id are an error
   (1.x ran both from a list, and silently kept one from a dict).
-- Cycles, duplicate ids, ids Airflow rejects and invalid schedules are reported when the ``Workflow`` is
-  built, naming it; a ``Definition`` used on its own is validated when first used (1.x: when built).
+- Cycles, duplicate ids and invalid schedules are reported when the ``Workflow`` is built, naming it. A job id
+  Airflow refuses but 1.x accepted (``'first job'``) is a warning: ``bigflow run`` works, ``build dags`` refuses it.
+- 1.x's ``Definition``, ``WorkflowJob`` and graph walkers live in :mod:`bigflow.compat.workflow` (importable
+  from here as in 1.x).
 - ``hourly_start_time`` uses the UTC offset that local time had at ``t`` (1.x used the offset of "now",
   and misread negative offsets).
 """
@@ -24,8 +26,6 @@ from __future__ import annotations
 
 import abc
 import difflib
-import heapq
-import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,9 +33,18 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
-from bigflow import runtimes, schedules
+from bigflow import ids, runtimes, schedules
+from bigflow.compat.workflow import (  # noqa: F401 (1.x names of bigflow.workflow)
+    DEFAULT_EXECUTION_TIMEOUT_IN_SECONDS,
+    DEFAULT_PIPELINE_LEVEL_EXECUTION_TIMEOUT_SHIFT_IN_SECONDS,
+    Definition,
+    LegacyWorkflow,
+    WorkflowJob,
+    execute_job,
+    job_node,
+)
 from bigflow.errors import BigflowError, InvalidWorkflowError, UnknownNameError
-from bigflow.ids import check_job_id, check_workflow_id
+from bigflow.ids import check_workflow_id
 
 if TYPE_CHECKING:
     from bigflow.configuration import Config
@@ -46,7 +55,6 @@ DEFAULT_RETRY_COUNT = 3
 DEFAULT_RETRY_PAUSE_SEC = 60
 DEFAULT_EXECUTION_TIMEOUT_SEC = 10800
 DEFAULT_SCHEDULE_INTERVAL = "@daily"
-_SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class InvalidJobGraph(InvalidWorkflowError):
@@ -179,12 +187,17 @@ class JobSettings(NamedTuple):
 
 
 def job_settings(job: Any, where: str = "") -> JobSettings:
-    """The job's retry/timeout settings; a missing or ``None`` attribute (or a 0 timeout) means the default."""
+    """The job's retry/timeout settings; a missing or ``None`` attribute (or a 0 timeout) means the default.
+
+    Only attributes the job defines (on itself or its class) count: one a proxy answers through ``__getattr__``
+    (e.g. a ``unittest.mock.Mock`` job, as 1.x's tests use) is missing.
+    """
     values = []
     for name, default, kind in (("retry_count", DEFAULT_RETRY_COUNT, int),
                                 ("retry_pause_sec", DEFAULT_RETRY_PAUSE_SEC, int | float),
                                 ("execution_timeout_sec", DEFAULT_EXECUTION_TIMEOUT_SEC, int | float)):
-        value = getattr(job, name, None)
+        defined = name in getattr(job, "__dict__", {}) or any(name in vars(cls) for cls in type(job).__mro__)
+        value = getattr(job, name, None) if defined else None
         if value is None or (name == "execution_timeout_sec" and value == 0):
             value = default
         if isinstance(value, bool) or not isinstance(value, kind) or value < 0:
@@ -195,59 +208,14 @@ def job_settings(job: Any, where: str = "") -> JobSettings:
     return JobSettings(*values)
 
 
-def execute_job(job: Any, context: JobContext) -> Any:
-    """Call ``job.execute(context)``; a 1.x job with only ``run(runtime_str)`` gets that, with a warning."""
-    execute = getattr(job, "execute", None)
-    if execute is not None:
-        return execute(context)
-    warnings.warn(f"job {job.id!r} has no execute(context); calling the deprecated run(runtime_str)",
-                  DeprecationWarning, stacklevel=2)
-    return job.run(context.runtime_str)
-
-
-class WorkflowJob(Job):
-    """1.x wrapper of a job inside a workflow graph (returned by ``Workflow.build_sequential_order``)."""
-
-    def __init__(self, job: Any, name: str | int) -> None:
-        self.job = job
-        self.name = name
-
-    @property  # type: ignore[override]
-    def id(self) -> str:
-        return self.job.id
-
-    @property  # type: ignore[override]
-    def retry_count(self) -> int:
-        return job_settings(self.job).retry_count
-
-    @property  # type: ignore[override]
-    def retry_pause_sec(self) -> float:
-        return job_settings(self.job).retry_pause_sec
-
-    @property  # type: ignore[override]
-    def execution_timeout_sec(self) -> float:
-        return job_settings(self.job).execution_timeout_sec
-
-    def execute(self, context: JobContext) -> Any:
-        return execute_job(self.job, context)
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, WorkflowJob) and self.name == other.name
-
-    def __repr__(self) -> str:
-        return f"WorkflowJob(job={self.job!r}, name={self.name!r})"
-
-
 # -- graphs ------------------------------------------------------------------------------------------
 
 
 class JobGraph:
     """A validated job graph: jobs by id, their upstream and downstream job ids, a topological order.
 
-    ``job_ids`` and ``jobs`` are in topological order (among ready jobs, the one declared first comes first).
+    ``job_ids`` and ``jobs`` are in topological order, the one BigFlow 1.x ran jobs in (depth-first from the jobs
+    declared first: a job comes as soon as its upstream jobs did).
     """
 
     def __init__(self, jobs: Mapping[Any, Iterable[Any]] | Sequence[Any], where: str = "job graph") -> None:
@@ -264,30 +232,29 @@ class JobGraph:
             raise InvalidWorkflowError(f"{self.where}: definition must be a list of jobs or a dict "
                                        f"{{job: [downstream jobs]}}, got {type(jobs).__name__}")
         downstream: dict[str, list[str]] = {}
+        sources = []
         for job, after in edges:
             if isinstance(after, str) or not isinstance(after, Iterable):
                 raise InvalidWorkflowError(f"{self.where}: the downstream jobs of {self._add(job)!r} must be a "
                                            f"list of jobs, got {after!r}")
-            targets = downstream.setdefault(self._add(job), [])
+            sources.append(self._add(job))
+            targets = downstream.setdefault(sources[-1], [])
             for target in map(self._add, after):
                 downstream.setdefault(target, [])
                 if target not in targets:
                     targets.append(target)
-        if not self.by_id:
-            raise InvalidWorkflowError(f"{self.where} has no jobs")
         upstream: dict[str, list[str]] = {job_id: [] for job_id in self.by_id}
         for job_id, targets in downstream.items():
             for target in targets:
                 upstream[target].append(job_id)
         self.downstream_ids = {job_id: tuple(targets) for job_id, targets in downstream.items()}
         self.upstream_ids = {job_id: tuple(sources) for job_id, sources in upstream.items()}
-        self.job_ids = self._topological_order()
+        self._check_acyclic()
+        self.job_ids = self._depth_first_order(sources)
         self.jobs = tuple(self.by_id[job_id] for job_id in self.job_ids)
 
-    def _add(self, job: Any) -> str:
-        if isinstance(job, WorkflowJob):
-            job = job.job
-        job_id = check_job_id(getattr(job, "id", None), self.where)
+    def _add(self, node: Any) -> str:
+        job_id, job = job_node(node, self.where)
         known = self.by_id.setdefault(job_id, job)
         if known is not job:
             raise InvalidWorkflowError(f"{self.where}: duplicate job id {job_id!r} (two different jobs, "
@@ -296,21 +263,54 @@ class JobGraph:
             raise InvalidWorkflowError(f"{self.where}: job {job_id!r} has no execute(context) method")
         return job_id
 
-    def _topological_order(self) -> tuple[str, ...]:
-        position = {job_id: index for index, job_id in enumerate(self.by_id)}
+    def _check_acyclic(self) -> None:
+        """Kahn's algorithm: jobs that never become ready are on (or behind) a cycle, which is named."""
         waiting = {job_id: len(sources) for job_id, sources in self.upstream_ids.items()}
-        ready = [position[job_id] for job_id, count in waiting.items() if count == 0]
-        names = list(self.by_id)
-        order = []
-        while ready:
-            job_id = names[heapq.heappop(ready)]
-            order.append(job_id)
+        ready = [job_id for job_id, count in waiting.items() if count == 0]
+        for job_id in ready:  # grows while iterating
             for target in self.downstream_ids[job_id]:
                 waiting[target] -= 1
                 if waiting[target] == 0:
-                    heapq.heappush(ready, position[target])
-        if len(order) < len(names):
-            raise InvalidJobGraph(f"cycle in {self.where}: {' -> '.join(self._cycle(set(names) - set(order)))}")
+                    ready.append(target)
+        if len(ready) < len(self.by_id):
+            cycle = self._cycle(set(self.by_id) - set(ready))
+            raise InvalidJobGraph(f"cycle in {self.where}: {' -> '.join(map(str, cycle))}")
+
+    def _depth_first_order(self, sources: Iterable[str]) -> tuple[str, ...]:
+        """1.x's order: walk down from each source in declaration order, noting each job's upstream jobs in the
+        order the walk meets them; then each job comes right after its upstream jobs (recursively)."""
+        met: dict[str, list[str]] = {}  # job -> its upstream jobs, in the order met
+        for source in sources:
+            if source in met:
+                continue
+            met[source] = []
+            stack = [(source, iter(self.downstream_ids[source]))]
+            while stack:
+                job_id, targets = stack[-1]
+                target = next(targets, None)
+                if target is None:
+                    stack.pop()
+                elif target in met:
+                    met[target].append(job_id)
+                else:
+                    met[target] = [job_id]
+                    stack.append((target, iter(self.downstream_ids[target])))
+        order: list[str] = []
+        placed: set[str] = set()
+        for root in met:
+            if root in placed:
+                continue
+            placed.add(root)
+            stack = [(root, iter(met[root]))]
+            while stack:
+                job_id, sources_of = stack[-1]
+                upstream = next(sources_of, None)
+                if upstream is None:
+                    stack.pop()
+                    order.append(job_id)
+                elif upstream not in placed:
+                    placed.add(upstream)
+                    stack.append((upstream, iter(met[upstream])))
         return tuple(order)
 
     def _cycle(self, blocked: set[str]) -> list[str]:
@@ -326,47 +326,10 @@ class JobGraph:
         cycle = cycle[start:] + cycle[:start]
         return [*cycle, cycle[0]]
 
-    def sequential_order(self) -> list[WorkflowJob]:
-        """1.x: the jobs, wrapped, in topological order."""
-        return [WorkflowJob(job, job_id) for job_id, job in zip(self.job_ids, self.jobs, strict=True)]
-
-    def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
-        """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
-        wrapped = {job.name: job for job in self.sequential_order()}
-        for job_id, job in wrapped.items():
-            consumer(job, [wrapped[source] for source in self.upstream_ids[job_id]])
-
-
-class Definition:
-    """A job graph as 1.x wrote it: ``{job: [downstream jobs, ...]}``, or a list of jobs run one after another.
-
-    It is validated by the ``Workflow`` it is given to, so errors name the workflow; used on its own, it is
-    validated when first used.
-    """
-
-    def __init__(self, jobs: Mapping[Any, Iterable[Any]] | Sequence[Any]) -> None:
-        self.source = jobs
-        self._graph: JobGraph | None = None
-
-    def graph(self) -> JobGraph:
-        """The validated graph."""
-        if self._graph is None:
-            self._graph = JobGraph(self.source)
-        return self._graph
-
-    def sequential_order(self) -> list[WorkflowJob]:
-        """1.x: the jobs, wrapped, in topological order."""
-        return self.graph().sequential_order()
-
-    def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
-        """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
-        self.graph().call_on_graph_nodes(consumer)
-
-
 # -- workflows ---------------------------------------------------------------------------------------
 
 
-class Workflow:
+class Workflow(LegacyWorkflow):
     """A named graph of jobs with a schedule; see the module docstring for what is validated."""
 
     def __init__(
@@ -390,11 +353,10 @@ class Workflow:
         """Extra keyword ``options`` are kept in ``self.options`` for plugins (e.g. DAG generators)."""
         self.workflow_id = check_workflow_id(workflow_id)
         where = f"workflow {workflow_id!r}"
-        self.definition = definition if isinstance(definition, Definition) else Definition(definition)
-        self.graph = JobGraph(self.definition.source, where)
+        self.definition = definition
+        self.graph = definition.graph if isinstance(definition, Definition) else JobGraph(definition, where)
         for job in self.graph.jobs:
             job_settings(job, where)
-        schedules.parse(schedule_interval, workflow_id)
         self.schedule_interval = schedule_interval
         if not callable(start_time_factory):
             raise InvalidWorkflowError(f"{where}: start_time_factory must be callable, got {start_time_factory!r}")
@@ -402,20 +364,20 @@ class Workflow:
         self.depends_on_past = bool(depends_on_past)
         self.secrets = tuple([secrets] if isinstance(secrets, str) else secrets)
         for name in self.secrets:
-            if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
-                raise InvalidWorkflowError(f"{where}: secret {name!r} must be an environment variable name")
+            ids.secret_names(name, where)
         self.env_variable = env_variable
         if description is not None and doc is not None and description != doc:
             raise InvalidWorkflowError(f"{where}: give description or doc, not both")
         self.description = description if description is not None else doc
         if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
             raise InvalidWorkflowError(f"{where}: tags must be a list of strings, got {tags!r}")
-        self.tags = tuple(tags)
+        self.tags = tuple(ids.check_tag(tag, where) for tag in tags)
         self.owner = owner
         self.catchup = bool(catchup)
         if isinstance(max_active_runs, bool) or not isinstance(max_active_runs, int) or max_active_runs < 1:
             raise InvalidWorkflowError(f"{where}: max_active_runs must be an integer >= 1, got {max_active_runs!r}")
         self.max_active_runs = max_active_runs
+        schedules.parse(self.schedule_interval, workflow_id, max_active_runs)  # '@continuous' needs one run
         self.options = options
 
     def __repr__(self) -> str:
@@ -474,11 +436,3 @@ class Workflow:
         from bigflow.executor import run_workflow
 
         return run_workflow(self, runtime=runtime, env=env, config=config, only_job=job_id).raise_for_failure()
-
-    def build_sequential_order(self) -> list[WorkflowJob]:
-        """1.x: the jobs, wrapped, in topological order."""
-        return self.graph.sequential_order()
-
-    def call_on_graph_nodes(self, consumer: Callable[[WorkflowJob, list[WorkflowJob]], Any]) -> None:
-        """1.x: ``consumer(job, upstream_jobs)`` for every job, in topological order."""
-        self.graph.call_on_graph_nodes(consumer)

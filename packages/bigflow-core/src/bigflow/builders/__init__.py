@@ -93,5 +93,8 @@ def last_error_line(output: str) -> str:
 
 
 def say(message: str) -> None:
-    """A progress line on stderr (stdout stays for results)."""
-    print(message, file=sys.stderr, flush=True)
+    """A progress line on stderr (stdout stays for results); none with -q/--quiet."""
+    from bigflow.verbosity import quiet
+
+    if not quiet():
+        print(message, file=sys.stderr, flush=True)

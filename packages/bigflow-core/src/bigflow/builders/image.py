@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bigflow import verbosity
 from bigflow.artifacts import Artifact, Manifest, Plan, file_digest
 from bigflow.builders import run_tool, say, uv_binary
 from bigflow.errors import BigflowError
@@ -51,21 +52,35 @@ def image_tag(version: str) -> str:
     return version.replace("+", "-")
 
 
+ENGINE_ANSWER_SEC = 10  # the engine's first answer (its API version); builds then allow BUILD_READ_SEC per read
+BUILD_READ_SEC = 600
+
+
+class EngineUnavailable(BigflowError):
+    """No Docker engine answers at DOCKER_HOST: ``bigflow build`` can go on with the builders that need none."""
+
+
 def engine() -> Any:
-    """A Docker client of the engine at DOCKER_HOST (or the default socket); one-line errors when there is none."""
+    """A Docker client of the engine at DOCKER_HOST (or the default socket); ``EngineUnavailable`` (one line,
+    naming the socket) when none answers within ``ENGINE_ANSWER_SEC`` — an engine that accepts the connection
+    and never answers included."""
     try:
         import docker
     except ImportError:
         raise BigflowError("building images needs the Docker SDK: pip install 'bigflow-core[docker]'") from None
+    import requests
+
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     try:
-        client = docker.from_env(timeout=600)
+        client = docker.from_env(timeout=ENGINE_ANSWER_SEC)
         client.ping()
-    except docker.errors.DockerException:
-        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-        raise BigflowError(
-            f"no Docker engine answers at {host}: start one (Docker Desktop, or 'sudo systemctl start docker'), "
-            "or set DOCKER_HOST to a running engine's socket"
-        ) from None
+    except (docker.errors.DockerException, requests.RequestException, OSError) as error:
+        silent = "timed out" in str(error).lower() or "timeout" in type(error).__name__.lower()
+        problem = (f"the Docker engine at {host} did not answer within {ENGINE_ANSWER_SEC} s" if silent else
+                   f"no Docker engine answers at {host}")
+        raise EngineUnavailable(f"{problem}: start one (Docker Desktop, or 'sudo systemctl start docker'), or set "
+                                "DOCKER_HOST to a running engine's socket") from None
+    client.api.timeout = BUILD_READ_SEC
     return client
 
 
@@ -308,6 +323,8 @@ def run_build(client: Any, context: Path, tag: str, buildargs: dict[str, str], *
     import docker
 
     step, total, cached, image_id = "", 0, 0, None
+    declared = set(re.findall(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)", (context / "Dockerfile").read_text(), re.M))
+    buildargs = {name: value for name, value in buildargs.items() if name in declared}  # no "not consumed" warning
     try:
         stream = client.api.build(path=str(context), tag=tag, buildargs=buildargs, cache_from=cache_from or None,
                                   network_mode=network, rm=True, forcerm=True, decode=True, pull=False,
@@ -324,7 +341,8 @@ def run_build(client: Any, context: Path, tag: str, buildargs: dict[str, str], *
                 match = _STEP.match(line)
                 if match:
                     step, total = f"{match[1]}/{match[2]} '{match[3]}'", int(match[2])
-                    say(f"  Step {match[1]}/{match[2]} : {match[3]}")
+                    if not quiet:
+                        say(f"  Step {match[1]}/{match[2]} : {match[3]}")
                 elif line.strip() == "---> Using cache":
                     cached += 1
                 elif line.strip() and not quiet and not line.startswith((" --->", "Removing intermediate")):
@@ -373,7 +391,7 @@ class ImageBuilder:
         cache_from = list(options.get("cache_from") or [])
         for image in cache_from:
             _ensure_local(client, image)
-        quiet, no_cache = bool(options.get("quiet")), bool(options.get("no_cache"))
+        quiet, no_cache = bool(options.get("quiet")) or verbosity.quiet(), bool(options.get("no_cache"))
         deps_tag, lock_used, deps_built = dependencies_image(
             client, project, base, repository, root / WORK, cache_from=cache_from, no_cache=no_cache, quiet=quiet)
         context = stage_context(project, base, wheel, dockerfile)

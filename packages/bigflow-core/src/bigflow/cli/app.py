@@ -23,10 +23,13 @@ CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("bigflow.cli.logs:logs", "Print Cloud Logging links and filters for the project's jobs."),
     "migrate": ("bigflow.cli.migrate:migrate", "Convert a BigFlow 1.x project to [tool.bigflow] settings."),
     "plugins": ("bigflow.cli.plugins:plugins", "List, check and create bigflow plugins."),
+    "completion": ("bigflow.cli.completion:completion", "Print the shell completion script (bash, zsh, fish)."),
 }
 
-#: Other names of core commands (BigFlow 1.x names keep working).
-ALIASES = {"project-version": "version", "pv": "version"}
+#: BigFlow 1.x command names: hidden, each runs its new command after one line on stderr naming it.
+ALIASES = {"project-version": "version", "pv": "version", "build-dags": "build dags", "build-image": "build image",
+           "build-package": "build package", "build-requirements": "build requirements",
+           "deploy-dags": "deploy composer", "deploy-image": "deploy image"}
 
 
 def _plugin_commands() -> dict[str, str]:
@@ -67,10 +70,10 @@ class BigflowGroup(click.Group):
         return sorted({*CORE_COMMANDS, *_plugin_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        cmd_name = ALIASES.get(cmd_name, cmd_name)
+        cmd_name = ALIASES.get(cmd_name, cmd_name).split()[0]
         if cmd_name in CORE_COMMANDS:
             module, _, attr = CORE_COMMANDS[cmd_name][0].partition(":")
-            return getattr(import_module(module), attr)
+            return with_verbosity(getattr(import_module(module), attr))
         host = cli_host()
         declared_by = _plugin_commands().get(cmd_name)
         if declared_by is None and cmd_name not in host.contributions("command"):
@@ -85,10 +88,13 @@ class BigflowGroup(click.Group):
             from bigflow.errors import PluginError
 
             raise PluginError(f"command {cmd_name!r} registered by a plugin is not a click command")
-        return command
+        return with_verbosity(command)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
+        if name in ALIASES:
+            click.echo(f"'bigflow {name}' is now 'bigflow {ALIASES[name]}'", err=True)
+            args = [*ALIASES[name].split(), *args[1:]]
         if not name.startswith("-") and self.get_command(ctx, name) is None:
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.5)
             hint = f" Did you mean {close[0]!r}?" if close else " See 'bigflow --help'."
@@ -105,6 +111,39 @@ class BigflowGroup(click.Group):
                 rows.append((name, f"Provided by the {plugin_commands[name]} plugin."))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from bigflow.verbosity import set_level
+
+        set_level(-1)
+
+
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    if value and not ctx.resilient_parsing:
+        from bigflow.verbosity import set_level
+
+        set_level(value)
+
+
+def _verbosity_options() -> list[click.Option]:
+    return [click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_set_quiet,
+                         help="Say less: results, warnings and errors only."),
+            click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_set_verbose,
+                         help="Say more: bigflow's debug messages.")]
+
+
+def with_verbosity(command: click.Command) -> click.Command:
+    """``command`` (and its subcommands) accepting -q/--quiet and -v/--verbose, unless it has its own."""
+    if getattr(command, "_bigflow_verbosity", False):
+        return command
+    taken = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    command.params += [option for option in _verbosity_options() if not taken & {*option.opts}]
+    command._bigflow_verbosity = True  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        with_verbosity(sub)
+    return command
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -129,6 +168,10 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="Show the versions of core and of every plugin, and exit.")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+              help="Say less: results, warnings and errors only (every command accepts it too).")
+@click.option("-v", "--verbose", count=True, expose_value=False, callback=_set_verbose,
+              help="Say more: bigflow's debug messages (every command accepts it too).")
 def cli(debug: bool) -> None:
     """bigflow: one shape for data projects on Google Cloud.
 

@@ -85,7 +85,8 @@ def _options(extra: tuple[str, ...], **options: Any) -> dict[str, Any]:
 @click.option("--start-time", "-t", metavar="'YYYY-MM-DD[ HH:MM:SS]'", help="dags: start date of the DAGs.")
 @click.option("--option", "-o", "extra", multiple=True, metavar="KEY=VALUE",
               help="An option for a plugin's builder (repeatable).")
-@click.option("--quiet", "-q", is_flag=True, help="Show steps, not the output of each one.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines and no Docker build output (warnings and "
+              "errors stay).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build manifest as JSON.")
 def build(names: tuple[str, ...], env: str | None, skip_tests: bool, base_image: str | None,
           dockerfile: Path | None, cache_from: tuple[str, ...], no_cache: bool, export_tar: bool, network: str | None,
@@ -100,6 +101,10 @@ def build(names: tuple[str, ...], env: str | None, skip_tests: bool, base_image:
     from bigflow.builders.requirements import check_stale
     from bigflow.versioning import project_version
 
+    if quiet:
+        from bigflow.verbosity import set_level
+
+        set_level(-1)
     project = _project()
     builders = _selected("artifact_builder", names, CORE_ORDER)
     if not builders:

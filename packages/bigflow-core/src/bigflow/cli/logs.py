@@ -14,10 +14,10 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: str | None, since: str,
          as_json: bool) -> None:
-    """Print Logs Explorer links, filters and gcloud commands for the project's jobs on Composer/GKE,
-    Dataflow and Dataproc."""
+    """Print Logs Explorer links, filters and gcloud commands for the project's jobs on Composer/GKE, and on
+    Dataflow and Dataproc for workflows with jobs that run there."""
     from bigflow import environment, ids
-    from bigflow.cloud_logging import duration, queries
+    from bigflow.cloud_logging import duration, queries, technologies
     from bigflow.errors import UsageError
     from bigflow.plugins.manager import warn
     from bigflow.project import find_project, require_project
@@ -39,14 +39,14 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
     config = environment.get(project, env)
     if workflow_id:
         workflow = project.finder.find(workflow_id)  # a one-line error naming the nearest id
-        if job_id:
-            workflow.find_job(job_id)
+        jobs = [workflow.find_job(job_id)] if job_id else workflow.jobs
         workflow_ids = [workflow_id]
     else:
         workflow_ids = project.finder.all_ids()
+        jobs = [job for w in workflow_ids for job in project.finder.find(w).jobs]
     gcp_project = config.get("gcp_project_id")
     region = config.get("region")
-    found = queries(workflow_ids, job_id, run_id, config.env, region)
+    found = queries(workflow_ids, job_id, run_id, config.env, region, technologies(jobs))
     if as_json:
         from bigflow.cli.output import print_json
 

@@ -68,20 +68,32 @@ def list_plugins(show_all: bool, as_json: bool) -> None:
 
 
 @plugins.command("check")
-def check_plugins() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (the exit code is the same).")
+def check_plugins(as_json: bool) -> None:
     """Fail (exit 3) when a plugin is broken, incompatible or conflicting, or a required one is missing."""
     from bigflow import plugins as plugin_system
     from bigflow.plugins.manager import DISABLED, OK
     from bigflow.plugins.requirements import check_required
 
     records = describe(show_all=True)
-    check_required()
+    problems = []
+    try:
+        check_required()
+    except PluginError as error:
+        if not as_json:
+            raise
+        problems.append(str(error))
     host = plugin_system.host()
-    problems = [f"{p.name}: {p.status_text}" for p in host.plugins if p.status not in (OK, DISABLED)]
+    problems += [f"{p.name}: {p.status_text}" for p in host.plugins if p.status not in (OK, DISABLED)]
     problems += host.conflicts
+    if as_json:
+        from bigflow.cli.output import print_json
+
+        print_json({"ok": not problems, "problems": problems, "plugins": records})
     if problems:
         raise PluginError(f"{len(problems)} plugin problem(s): " + "; ".join(problems))
-    click.echo(f"{len(records)} plugin distribution(s) OK")
+    if not as_json:
+        click.echo(f"{len(records)} plugin distribution(s) OK")
 
 
 @plugins.command("new")

@@ -11,7 +11,7 @@ PROMPTS = (
     ("gcp_project", "Google Cloud project id (empty: fill in later)"),
     ("region", "Region, e.g. europe-west1 (empty: later)"),
     ("dags_bucket", "Cloud Composer DAGs bucket (empty: later)"),
-    ("docker_repository", "Docker repository for the image (empty: derived or later)"),
+    ("docker_repository", "Docker repository for the image (empty: later)"),  # asked only when not derived
 )
 
 
@@ -39,7 +39,8 @@ def start_project(name: str, gcp_project: str | None, region: str | None, dags_b
     check_target(target)  # before any prompt: a bad target wastes no answers
     if not no_input and sys.stdin.isatty():
         for attribute, text in PROMPTS:
-            if getattr(options, attribute) is None:
+            derived = attribute == "docker_repository" and options.gcp_project and options.region
+            if getattr(options, attribute) is None and not derived:
                 answer = click.prompt(text, default="", show_default=False).strip()
                 setattr(options, attribute, answer or None)
     path, contributions = create(options, target)

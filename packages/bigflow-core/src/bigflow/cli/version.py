@@ -20,9 +20,13 @@ def _root():
 @_json
 def version(as_json: bool) -> None:
     """Print the project version derived from git tags (aliases: project-version, pv)."""
-    from bigflow.versioning import project_version
+    from bigflow.versioning import BROKEN_VERSION, NoGitHistoryError, project_version
 
-    value = project_version(_root())
+    try:
+        value = project_version(_root())
+    except NoGitHistoryError as error:  # 1.x printed 0+BROKEN and succeeded; CI scripts rely on it
+        click.echo(f"bigflow: warning: {error}; the version is {BROKEN_VERSION}", err=True)
+        value = BROKEN_VERSION
     if as_json:
         from bigflow.cli.output import print_json
 

@@ -36,8 +36,20 @@ def list_workflows(as_json: bool) -> None:
         raise BigflowError(f"{broken[0]}{extra}")
 
 
+def complete_workflow_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion: the project's workflow ids (from the index: no engine is imported)."""
+    from bigflow.errors import BigflowError
+    from bigflow.project import find_project
+
+    try:
+        project = find_project()
+        return [i for i in project.finder.all_ids() if i.startswith(incomplete)] if project else []
+    except BigflowError:
+        return []
+
+
 @workflows.command("show")
-@click.argument("workflow_id", metavar="ID")
+@click.argument("workflow_id", metavar="ID", shell_complete=complete_workflow_ids)
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="A text tree, a Mermaid flowchart, a Graphviz dot graph or JSON (edges, job types, retries, "
                    "timeouts).")

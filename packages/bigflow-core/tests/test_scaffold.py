@@ -1,0 +1,95 @@
+"""The project ``bigflow start-project`` makes with every plugin installed deploys as generated: it depends on
+the plugins of what it does, its CI builds the DAGs, prod is protected, ``rehearsal`` is prod with local
+endpoints, and its ``[tool.bigflow]`` table validates against ``bigflow config schema``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+BIGFLOW = Path(sys.executable).parent / "bigflow"
+JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+
+
+def bigflow(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "BIGFLOW_LOAD_PLUGINS"}  # every installed plugin
+    done = subprocess.run([BIGFLOW, *args], cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          env=environ)
+    assert done.returncode == 0, f"bigflow {' '.join(args)}: {done.stderr}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Path:
+    parent = tmp_path_factory.mktemp("scaffold")
+    bigflow(parent, "start-project", "shop", "--gcp-project", "acme", "--region", "europe-west1",
+            "--dags-bucket", "europe-west1-composer-bucket", "--no-input")
+    root = parent / "shop"
+    for argv in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.com",
+                                               "commit", "-qm", "init"]):
+        subprocess.run(["git", *argv], cwd=root, check=True, capture_output=True)
+    return root
+
+
+def errors(value, schema: dict, where: str = "tool.bigflow") -> list[str]:
+    """What in ``value`` breaks the JSON schema (the subset ``bigflow config schema`` uses)."""
+    found = []
+    expected = JSON_TYPES.get(schema.get("type", ""), object)
+    if not isinstance(value, expected) or (expected in (int, (int, float)) and isinstance(value, bool)):
+        return [f"{where}: {value!r} is not of type {schema['type']}"]
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        for key, item in value.items():
+            if key in properties:
+                found += errors(item, properties[key], f"{where}.{key}")
+            elif isinstance(schema.get("additionalProperties"), dict):
+                found += errors(item, schema["additionalProperties"], f"{where}.{key}")
+            elif schema.get("additionalProperties") is False:
+                found.append(f"{where}: unknown key {key!r}")
+    if isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            found += errors(item, schema["items"], f"{where}[{index}]")
+    return found
+
+
+def test_the_pyproject_validates_against_the_config_schema(shop):
+    schema = json.loads(bigflow(shop, "config", "schema").stdout)
+    table = tomllib.loads((shop / "pyproject.toml").read_text())["tool"]["bigflow"]
+    assert errors(table, schema) == []
+    assert errors({**table, "protected": "prod"}, schema) == ["tool.bigflow.protected: 'prod' is not of type array"]
+
+
+def test_it_depends_on_every_plugin_it_uses_and_protects_prod(shop):
+    data = tomllib.loads((shop / "pyproject.toml").read_text())
+    names = {re.split(r"[\[<>=]", d)[0] for d in data["project"]["dependencies"]}
+    assert names == {"bigflow-core", "bigflow-airflow", "bigflow-beam", "bigflow-bigquery", "bigflow-spark"}
+    assert any(r.startswith("bigflow-airflow>=") for r in data["tool"]["bigflow"]["required-plugins"])
+    assert data["tool"]["bigflow"]["protected"] == ["prod"]
+
+
+def test_rehearsal_is_prod_with_local_endpoints(shop):
+    environments = tomllib.loads((shop / "pyproject.toml").read_text())["tool"]["bigflow"]["environments"]
+    prod, rehearsal, local = environments["prod"], environments["rehearsal"], environments["local"]
+    changed = {key for key in rehearsal if rehearsal[key] != prod.get(key)}
+    assert changed == {"beam_runner", "bigquery_endpoint", "spark_master"}
+    assert {key: rehearsal[key] for key in changed} == {key: local[key] for key in changed}
+    assert prod.keys() <= rehearsal.keys()  # nothing of prod dropped
+
+
+def test_its_ci_builds_the_dags_as_written(shop):
+    ci = (shop / ".github/workflows/ci.yml").read_text()
+    test_job = ci.split("\n  deploy:")[0]
+    steps = [line.split("- run: ", 1)[1].split("#")[0].strip() for line in test_job.splitlines() if "- run: " in line]
+    dags = [step for step in steps if step.startswith("bigflow build dags")]
+    assert dags == ["bigflow build dags"], steps
+    bigflow(shop, *dags[0].split()[1:])
+    listed = json.loads(bigflow(shop, "workflows", "list", "--json").stdout)
+    assert sorted(p.stem for p in (shop / "build/dags/local").glob("*.py")) == sorted(
+        w["workflow_id"] for w in listed)
