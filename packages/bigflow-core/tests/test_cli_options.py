@@ -36,6 +36,17 @@ def test_quiet_drops_progress_lines(monkeypatch, capsys):
     assert capsys.readouterr().err == "==> step\n"
 
 
+def test_quiet_run_keeps_the_summary_and_drops_bigflows_info_records(tmp_path):
+    root = write_project(tmp_path, a=WORKFLOW + "wf = bigflow.Workflow('wf', [PythonJob('j', ok)])\n")
+    loud = subprocess.run([BIGFLOW, "run", "-w", "wf", "--log-format", "text"], cwd=root, capture_output=True,
+                          text=True)
+    quiet = subprocess.run([BIGFLOW, "run", "-q", "-w", "wf", "--log-format", "text"], cwd=root,
+                           capture_output=True, text=True)
+    assert loud.returncode == quiet.returncode == 0, loud.stderr + quiet.stderr
+    assert " INFO " in loud.stderr and " INFO " not in quiet.stderr, quiet.stderr
+    assert "success" in quiet.stdout
+
+
 def complete(cwd, words):
     environ = {**os.environ, "_BIGFLOW_COMPLETE": "bash_complete", "COMP_WORDS": words,
                "COMP_CWORD": str(len(words.split()) - 1)}

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -402,6 +403,12 @@ BACKFILL_JOBS = JOBS + textwrap.dedent("""
     hourly = bigflow.Workflow("hourly", [PythonJob("extract", mark, retry_count=0)], schedule_interval="0 */6 * * *",
                               depends_on_past=False, max_active_runs=3)
     manual = bigflow.Workflow("manual", [PythonJob("extract", mark)], schedule_interval=None)
+
+    def mark_and_hang(context):
+        mark(context)
+        time.sleep(1000)
+
+    hangs = bigflow.Workflow("hangs", [PythonJob("extract", mark_and_hang)])
 """)
 
 
@@ -491,3 +498,21 @@ def test_run_summary_as_json(backfill_project, tmp_path):
         "daily", "2024-02-03 00:00:00", "local", True)
     assert [(job["job_id"], job["state"], job["attempts"], job["error"]) for job in summary["jobs"]] == [
         ("extract", "success", 1, None), ("load", "success", 1, None)]
+
+
+def test_ctrl_c_stops_a_backfill_and_reports_every_runtime(backfill_project, tmp_path):
+    marks = tmp_path / "marks"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("bf_")}
+    process = subprocess.Popen([BIGFLOW, "run", "-w", "hangs", "--from", "2024-01-01", "--to", "2024-01-03"],
+                               cwd=backfill_project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**environ, "BIGFLOW_LOAD_PLUGINS": "", "MARKS": str(marks)})
+    deadline = time.monotonic() + 60
+    while not marks.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(subprocess.signal.SIGINT)  # to bigflow only, as a CI runner may do
+    stdout, stderr = process.communicate(timeout=60)  # a hang guard
+    assert process.returncode == 130, stderr
+    rows = [line.split()[2] for line in stdout.splitlines() if line.startswith("2024-")]
+    assert rows == ["cancelled", "skipped", "skipped"] and marks.read_text() == "2024-01-01 00:00:00\n"
+    assert [line for line in stderr.splitlines() if line.startswith("Error: ")] == [
+        "Error: 3 of 3 runtime(s) of 'hangs' did not succeed; first: 2024-01-01 00:00:00 cancelled"]

@@ -93,3 +93,15 @@ def test_its_ci_builds_the_dags_as_written(shop):
     listed = json.loads(bigflow(shop, "workflows", "list", "--json").stdout)
     assert sorted(p.stem for p in (shop / "build/dags/local").glob("*.py")) == sorted(
         w["workflow_id"] for w in listed)
+
+
+@pytest.mark.parametrize("args", [("workflows", "list"), ("workflows", "show", "mixed_example"),
+                                  ("run", "--workflow", "nope")])
+def test_finding_and_listing_workflows_loads_no_engine(shop, args):
+    environ = {k: v for k, v in os.environ.items() if k != "BIGFLOW_LOAD_PLUGINS"}
+    for _ in range(2):  # without, then with the index and the listing cached
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "bigflow", *args], cwd=shop, env=environ,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time")}
+        assert done.returncode == (2 if args[0] == "run" else 0), done.stderr[-2000:]
+        assert not imported & {"apache_beam", "pyspark", "google.cloud.bigquery", "airflow"}, args

@@ -35,7 +35,7 @@ def register_starters(register):
 
 @hookimpl
 def register_settings(register):
-    from bigflow_beam.options import SETTINGS
+    from bigflow_beam.settings import SETTINGS
 
     for setting in SETTINGS:
         register(setting.name, setting)

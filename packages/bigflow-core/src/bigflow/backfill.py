@@ -25,6 +25,7 @@ from typing import Any
 from bigflow import runtimes
 
 SUCCESS, FAILED, CANCELLED, SKIPPED = "success", "failed", "cancelled", "skipped"
+GRACE_SEC = 2.0  # after Ctrl-C, how long children may take to stop on their own before they get SIGINT
 
 
 @dataclass
@@ -58,9 +59,13 @@ class Backfill:
             try:
                 self._loop(Path(work))
                 return False
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # a terminal's Ctrl-C reached the children too; else pass it on
+                deadline = time.monotonic() + GRACE_SEC
+                while any(child.poll() is None for child in self.running) and time.monotonic() < deadline:
+                    time.sleep(0.02)
                 for child in self.running:
-                    child.send_signal(signal.SIGINT)  # each child stops its jobs and writes its summary
+                    if child.poll() is None:
+                        child.send_signal(signal.SIGINT)  # it stops its jobs and writes its summary
                 for child in list(self.running):
                     self._finish(child)
                 return True

@@ -303,8 +303,12 @@ def resolve(project: Project, requested: str | None = None, *, undeclared_ok: bo
                 if row.secret:
                     secrets.add(row.key)
     _apply_plugin_sources(env, values, sources)
+    variables = set(os.environ)  # one snapshot: a lookup per declared key would cost more than the rest
     for key in [*values, *(n for n in registry.names(ENVIRONMENT) if n not in values)]:
-        found = from_environment(f"{PREFIX}{key}") if key != "env" else None
+        variable = f"{PREFIX}{key}"
+        if key == "env" or not {variable, variable.upper()} & variables:
+            continue
+        found = from_environment(variable)
         if found is not None:
             put({key: found[1]}, f"env:{found[0]}")
     missing = sorted(k for k, v in values.items() if v is None)

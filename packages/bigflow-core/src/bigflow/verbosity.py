@@ -1,8 +1,8 @@
 """How much bigflow says: ``-q/--quiet`` and ``-v/--verbose``, accepted by every command.
 
 The level lives in the environment variable ``BIGFLOW_VERBOSITY`` (-1 quiet, 0 normal, 1+ verbose), so plugins
-and the processes bigflow starts see it too. Quiet drops progress lines (results, warnings and errors stay);
-verbose shows bigflow's debug log records.
+and the processes bigflow starts see it too. Quiet drops progress lines and bigflow's informational log records
+(results, warnings and errors stay); verbose shows bigflow's debug log records.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ def level() -> int:
 
 def set_level(value: int) -> None:
     os.environ[VARIABLE] = str(value)
-    if value > 0:
-        logging.getLogger("bigflow").setLevel(logging.DEBUG)
+    if value:  # bigflow's own loggers (a job's loggers keep the level of the command)
+        logging.getLogger("bigflow").setLevel(logging.DEBUG if value > 0 else logging.WARNING)
 
 
 def quiet() -> bool:

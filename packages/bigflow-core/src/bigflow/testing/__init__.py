@@ -121,3 +121,10 @@ def bigflow_cli(_bigflow_test_host: _HostFactory) -> Callable[..., CliResult]:
         return CliResult(code, out.getvalue(), err.getvalue())
 
     return invoke
+
+
+# BigFlow 1.x: ``bigflow.testing.ForkIsolateMixin`` / ``SpawnIsolateMixin`` (see bigflow.testing.isolate)
+from bigflow.lazy import lazy_exports  # noqa: E402
+
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(("ForkIsolateMixin", "SpawnIsolateMixin"),
+                                                            "bigflow.testing.isolate"), {"isolate"})
