@@ -173,29 +173,34 @@ def git(cwd: Path, *args: str) -> None:
         raise DemoError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
 
 
-def add_settings(pyproject: Path, env: str, settings: dict[str, str]) -> None:
-    """Append settings to the table of ``env`` (the demo's local engines; a real project sets real ones)."""
+def add_settings(pyproject: Path, env: str, settings: dict[str, object]) -> None:
+    """Set keys of the table of ``env`` (the demo's local engines; a real project sets real ones): a key the table
+    has is replaced, the others are added after its header."""
     header = f"[tool.bigflow.environments.{env}]\n"
     text = pyproject.read_text()
+    start = text.index(header) + len(header)
+    end = text.find("\n[", start)
+    end = len(text) if end < 0 else end
+    kept = [line for line in text[start:end].splitlines(keepends=True) if line.split(" = ")[0] not in settings]
     lines = "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
-    pyproject.write_text(text.replace(header, header + lines, 1))
+    pyproject.write_text(text[:start] + lines + "".join(kept) + text[end:])
 
 
 def add_rehearsal_environment(project: Path) -> None:
-    """The ``rehearsal`` environment: prod's settings with REHEARSAL's endpoints, and Java in the image for Spark.
-    (A scaffold that declares ``rehearsal`` itself keeps its own.)"""
+    """The ``rehearsal`` environment (prod, endpoints on this machine) gets REHEARSAL's settings, and the image
+    Java, which local Spark needs (a scaffold without the table gets one made of prod's settings)."""
     import tomllib
 
     pyproject = project / "pyproject.toml"
     environments = tomllib.loads(pyproject.read_text())["tool"]["bigflow"]["environments"]
     if "rehearsal" not in environments:
-        settings = {**environments["prod"], **REHEARSAL}
         with pyproject.open("a") as file:
             file.write("\n[tool.bigflow.environments.rehearsal]\n")
-            file.writelines(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
+            file.writelines(f"{key} = {json.dumps(value)}\n" for key, value in environments["prod"].items())
+    add_settings(pyproject, "rehearsal", REHEARSAL)
     dockerfile = project / "Dockerfile"
     text = dockerfile.read_text()
-    if "spark_master" in json.dumps(environments["prod"]) and "openjdk" not in text:
+    if "spark_master" in environments["prod"] and "openjdk" not in text:
         dockerfile.write_text(text.replace("COPY app/", JAVA + "COPY app/", 1))
 
 

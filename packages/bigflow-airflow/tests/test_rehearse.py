@@ -124,9 +124,11 @@ def project(tmp_path_factory, registry, world) -> Path:
     settings = {"docker_repository": f"{registry.host}/{name}", "world_url": world,
                 "airflow2_bin": str(airflow_venvs.venv(2) / "bin" / "airflow"),
                 "airflow3_bin": str(airflow_venvs.venv(3) / "bin" / "airflow")}
-    with (root / "pyproject.toml").open("a") as pyproject:
-        pyproject.write("\n[tool.bigflow.environments.rehearsal]\n")
-        pyproject.writelines(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
+    pyproject = root / "pyproject.toml"  # the scaffold's rehearsal environment, plus this test's world
+    header = "[tool.bigflow.environments.rehearsal]\n"
+    assert header in pyproject.read_text()
+    pyproject.write_text(pyproject.read_text().replace(header, header + "".join(
+        f"{key} = {json.dumps(value)}\n" for key, value in settings.items()), 1))
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "start"], ["tag", "1.0.0"]):
         subprocess.run([*git, *command], cwd=root, check=True)
