@@ -187,7 +187,7 @@ def rehearsals(project) -> dict[int, dict]:
     for thread in threads:
         thread.join()
     for major in (2, 3):
-        outcome[major].update(dag=dag, image_2=image_2)
+        outcome[major].update(dag=dag, image_2=image_2, project=project)
     return outcome
 
 
@@ -208,7 +208,7 @@ def test_two_days_with_retries_timeout_depends_on_past_and_a_redeploy(rehearsals
     first, last = DAYS[major]
     assert outcome["err"].strip().splitlines()[-1] == (
         f"Error: 4 task(s) did not succeed; gate of {first} 00:00:00: container exited with code 1: 1 of 1 job(s) "
-        f"of 'steps' did not succeed; first: gate failed: RuntimeError: no data for {first}")
+        f"of 'steps' did not succeed; first: gate failed: RuntimeError: no data for {first}; --debug shows the traceback")
     results = json.loads(outcome["out"])
     day1, day2 = by_task(results, first), by_task(results, last)
     image_1 = outcome["dag"]["details"]["image"]
@@ -226,6 +226,9 @@ def test_two_days_with_retries_timeout_depends_on_past_and_a_redeploy(rehearsals
     assert day1["hang"]["seconds"] < 30
     for task_id in ("gate", "hang"):  # depends_on_past: the first day failed, so the second day's never ran
         assert day2[task_id]["state"] != "success" and day2[task_id]["exit_code"] is None, day2[task_id]
-    left = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", "label=bigflow.rehearsal"],
-                          capture_output=True, text=True, env={**os.environ, "DOCKER_HOST": DOCKER_HOST})
-    assert left.stdout.split() == []  # every container of the rehearsals is gone
+    record = outcome["project"] / "build" / "rehearsal" / f"airflow{major}" / "containers.jsonl"
+    names = {json.loads(line)["container"] for line in record.read_text().splitlines()}
+    assert len(names) == 6  # flaky twice a day, gate and hang on the first day
+    left = subprocess.run(["docker", "ps", "--all", "--format", "{{.Names}}"], capture_output=True, text=True,
+                          env={**os.environ, "DOCKER_HOST": DOCKER_HOST})
+    assert names.isdisjoint(left.stdout.split())  # every container of the rehearsal is gone
