@@ -30,8 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bigflow.artifacts import Artifact, Manifest
-from bigflow.errors import BigflowError, UsageError
+from bigflow.api import Artifact, BigflowError, Manifest, UsageError
 
 HERE = Path(__file__).parent
 WORK = Path("build") / "rehearsal"
@@ -262,7 +261,7 @@ def results(rehearsal: Rehearsal) -> list[TaskResult]:
 
 
 def print_summary(rehearsal: Rehearsal, as_json: bool) -> None:
-    from bigflow.cli.output import print_table
+    from bigflow.api import print_table
 
     if as_json:
         print(json.dumps([r.__dict__ for r in rehearsal.results], indent=2))
@@ -294,7 +293,7 @@ def failure(rehearsal: Rehearsal) -> BigflowError | None:
 def rehearse(project: Any, workflow_id: str, env: str, major: int | None, runtime: str | None, first: str | None,
              last: str | None, secrets: Path | None, as_json: bool) -> None:
     """``bigflow airflow rehearse``: prepare, run, summarize; raises a one-line error when a task failed."""
-    from bigflow import runtimes
+    from bigflow.api import runtimes
 
     if runtime and (first or last):
         raise UsageError("give either --runtime or --from and --to, not both")
