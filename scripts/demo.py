@@ -227,8 +227,9 @@ def rehearse(project: Path, docker: dict[str, str]) -> None:
     """Rehearse mixed_example as Composer would run it, then show the rows its containers wrote."""
     bigflow("4. Build the DAGs for 'rehearsal' (prod, endpoints on this machine; starting before the runtime)",
             "build", "dags", "--config", "rehearsal", "--start-time", "2026-01-01", cwd=project)
-    bigflow("Start the BigQuery emulator the containers write to", "bigquery", "emulator", "start", "--config",
-            "local", cwd=project)
+    bigflow("Restart the project's BigQuery emulator on the port the rehearsal's containers write to", "bigquery",
+            "emulator", "stop", cwd=project)
+    bigflow("", "bigquery", "emulator", "start", "--config", "local", "--port", str(EMULATOR_PORT), cwd=project)
     try:
         bigflow("Rehearse mixed_example: its built DAG file in Airflow 2.10, each task a container of the image",
                 "airflow", "rehearse", "mixed_example", "--config", "rehearsal", "--runtime", RUNTIME,
@@ -276,8 +277,7 @@ def run_demo(work: Path, project: Path, state: Path, stack: contextlib.ExitStack
             "start-project", "demo_project", "--no-input", "--gcp-project", "demo-prod", "--region",
             "europe-west1", "--dags-bucket", BUCKET, "--docker-repository", repository, cwd=work)
     pyproject = project / "pyproject.toml"
-    add_settings(pyproject, "local", {"airflow_home": str(work / "airflow"), "airflow_bin": str(AIRFLOW),
-                                      "bigquery_emulator_port": EMULATOR_PORT})
+    add_settings(pyproject, "local", {"airflow_home": str(work / "airflow"), "airflow_bin": str(AIRFLOW)})
     add_settings(pyproject, "prod", {"storage_endpoint": bucket_url})  # the emulated Composer bucket
     add_rehearsal_environment(project)
     console.print(f"[dim]demo settings: local Airflow in {work / 'airflow'}, prod's bucket on {bucket_url}, "
