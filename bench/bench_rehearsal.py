@@ -67,9 +67,11 @@ def _project(ctx: Context, work: Path) -> Path:
     airflow = CACHE / "airflow2" / "bin" / "airflow"
     if not airflow.exists():
         raise SetupError(f"no Airflow 2 venv at {airflow.parent.parent}: run bash scripts/setup.d/60-airflow.sh")
-    with (root / "pyproject.toml").open("a") as pyproject:
-        pyproject.write(f'\n[tool.bigflow.environments.rehearsal]\ndocker_repository = "127.0.0.1:{REGISTRY_PORT}/'
-                        f'{NAME.replace("_", "-")}"\nairflow2_bin = "{airflow}"\n')
+    pyproject = root / "pyproject.toml"  # the scaffold's rehearsal environment, with the bench's registry
+    header = "[tool.bigflow.environments.rehearsal]\n"
+    pyproject.write_text(pyproject.read_text().replace(header, f'{header}docker_repository = "127.0.0.1:'
+                                                       f'{REGISTRY_PORT}/{NAME.replace("_", "-")}"\n'
+                                                       f'airflow2_bin = "{airflow}"\n', 1))
     git = ["git", "-c", "user.name=b", "-c", "user.email=b@b", "-c", "commit.gpgsign=false"]
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "bench"], ["tag", "1.0.0"]):
         ctx.run([*git, *command], cwd=root)
