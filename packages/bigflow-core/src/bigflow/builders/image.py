@@ -95,8 +95,8 @@ def docker_repository(project: Any, env: str | None, override: str | None = None
         repository = config.str("docker_repository")
         if repository is None and required:
             raise BigflowError(
-                f"environment {config.env!r} has no docker_repository: set it in "
-                f"[tool.bigflow.environments.{config.env}] of pyproject.toml"
+                f"environment {config.name!r} has no docker_repository: set it in "
+                f"[tool.bigflow.environments.{config.name}] of pyproject.toml"
             )
     repository = str(repository or re.sub(r"[^a-z0-9._-]+", "-", project.name.lower()))
     if not _REPOSITORY.match(repository):
