@@ -5,7 +5,7 @@
 ``PATH`` is a BigFlow 1.11.3 checkout (``git clone -b 1.11.3 https://github.com/allegro/bigflow``) or the
 unpacked PyPI sdist (``tests/compat1x/fetch_1x.py`` fetches it). The test files listed in ``TEST_FILES`` are
 copied, unmodified, to a temporary directory and run with pytest in this interpreter, with the extra test
-requirements of 1.x (``freezegun``, ``tblib``) installed into a cache directory. Nothing of 1.x is imported
+requirements of 1.x (``freezegun``, ``tblib``, ``pexpect``) installed into a cache directory. Nothing of 1.x is imported
 from the checkout: ``bigflow`` is ours.
 
 ``--examples`` also checks 1.x's ``examples_project`` (see ``examples_1x.py``): every workflow run as 1.x's
@@ -43,7 +43,7 @@ TEST_FILES = (
 # Files the tests above import or read (test helpers, fixtures); absent from the PyPI sdist.
 SUPPORT = ("test/__init__.py", "test/mixins.py", "test/test_user_commons/__init__.py", "test/testing/__init__.py",
            "test/testing/nonpure.py", "test/resources")
-TEST_REQUIREMENTS = ("freezegun==1.5.1", "tblib==3.2.2")
+TEST_REQUIREMENTS = ("freezegun==1.5.1", "tblib==3.2.2", "pexpect==4.9.0", "ptyprocess==0.7.0")
 CACHE = Path(os.environ.get("BIGFLOW_COMPAT1X_CACHE") or Path.home() / ".cache" / "bigflow-compat1x")
 OUTCOMES = ("passed", "failed", "error", "skipped")
 

@@ -29,6 +29,8 @@ def marker_module(marker: Path, text: str) -> str:
         ("from proj.factory import make\nw = make('z')\n", {}, True),  # made elsewhere
         ('"""Doc."""\nimport os\nLIMIT = 10\nNAMES = ("a", "b")\n\ndef f():\n    return os.sep\n', {}, False),
         ("import logging\nlog = logging.getLogger(__name__)\n", {}, True),  # could fail: import it to know
+        ("import bigflow\nfrom proj.base import DailyWorkflow\na = bigflow.Workflow('a', [])\nb = DailyWorkflow('b')\n",
+         {"a": 3}, True),  # a subclass
     ],
 )
 def test_static_scan(text, workflows, dynamic):

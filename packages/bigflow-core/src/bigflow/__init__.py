@@ -20,7 +20,7 @@ _LAZY = {
     "hookimpl": "bigflow.plugins",
 }
 _SUBMODULES = {"workflow", "configuration", "executor", "plugins", "jobs", "project", "artifacts", "log",
-               "bigquery", "dataflow", "dataproc", "errors", "versioning"}
+               "bigquery", "dataflow", "dataproc", "errors", "versioning", "resources", "commons", "testing"}
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, _SUBMODULES)
 

@@ -356,6 +356,7 @@ def check_environment(environment: Environment) -> None:
 def settings_registry() -> Registry:
     """Core's settings and those every loaded plugin declares with ``register_settings``."""
     from bigflow import plugins
+    from bigflow.plugins.manager import current_plugin
 
     host = plugins.host()
     cached = host.__dict__.get("_bigflow_settings")
@@ -363,15 +364,14 @@ def settings_registry() -> Registry:
         return cached
     registry = core_registry()
     host.load()
-    for impl in host.pm.hook.register_settings.get_hookimpls():
-        owner = impl.plugin_name.partition(":")[0]
 
-        def register(name: str, setting: Any, owner: str = owner) -> None:
-            if getattr(setting, "name", name) != name:
-                raise ConfigError(f"plugin {owner!r} registered setting {setting.name!r} under the name {name!r}")
-            registry.add(setting, owner)
+    def register(name: str, setting: Any) -> None:
+        owner = current_plugin()
+        if getattr(setting, "name", name) != name:
+            raise ConfigError(f"plugin {owner!r} registered setting {setting.name!r} under the name {name!r}")
+        registry.add(setting, owner)
 
-        impl.function(register=register)
+    host.pm.hook.register_settings(register=register)
     host.__dict__["_bigflow_settings"] = registry  # one registry per plugin host (per process)
     return registry
 

@@ -73,7 +73,11 @@ class _Visitor(ast.NodeVisitor):
     visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
 
     def visit_Call(self, node: ast.Call) -> None:
-        if _is_workflow_call(node, self.names):
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if name.endswith("Workflow") and not _is_workflow_call(node, self.names):
+            self.scan.dynamic = True  # a subclass of Workflow, perhaps: import the module to know
+        elif _is_workflow_call(node, self.names):
             workflow_id = _literal_id(node)
             if self.depth or workflow_id is None:
                 self.scan.dynamic = True

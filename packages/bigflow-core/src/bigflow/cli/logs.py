@@ -19,7 +19,7 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
     from bigflow import environment, ids
     from bigflow.cloud_logging import duration, queries, technologies
     from bigflow.errors import UsageError
-    from bigflow.plugins.manager import warn
+    from bigflow.output import warn
     from bigflow.project import find_project, require_project
 
     duration(since)  # a bad --since fails before any project lookup
@@ -48,7 +48,7 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
     region = config.get("region")
     found = queries(workflow_ids, job_id, run_id, config.name, region, technologies(jobs))
     if as_json:
-        from bigflow.cli.output import print_json
+        from bigflow.output import print_json
 
         print_json({
             "env": config.name, "gcp_project_id": gcp_project, "workflows": workflow_ids, "job_id": job_id,
