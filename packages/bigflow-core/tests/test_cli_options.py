@@ -8,7 +8,7 @@ import pytest
 from test_finder import WORKFLOW
 from test_run_command import BIGFLOW, write_project
 
-from bigflow.builders import say
+from bigflow.output import say
 from bigflow.cli.app import cli
 
 
