@@ -13,25 +13,37 @@ def _records(result):
     return {r["name"]: r for r in json.loads(result.stdout)}
 
 
-def test_installed_plugin_is_listed(plugin_venv):
+def _checked(result):
+    return {r["name"]: r for r in json.loads(result.stdout)["plugins"]}
+
+
+def test_installed_plugin_is_listed_from_metadata_and_checked_by_loading(plugin_venv):
     records = _records(plugin_venv.bigflow("plugins", "list", "--json"))
     assert records["bigflow-hello"] == {
-        "name": "bigflow-hello", "version": "1.2.3", "status": "ok", "builtin": False, "api": ">=1,<2",
-        "hooks": ["register_commands", "register_job_types"],
+        "name": "bigflow-hello", "version": "1.2.3", "status": "installed", "builtin": False, "api": ">=1,<2",
         "provides": {"job_type": ["hello"], "command": ["hello"]},
         "modules": {"hello": "bigflow_hello.plugin"},
     }
+    checked = _checked(plugin_venv.bigflow("plugins", "check", "--json",
+                                           env={"BIGFLOW_LOAD_PLUGINS": "bigflow-hello"}))
+    assert checked["bigflow-hello"] == {
+        "name": "bigflow-hello", "version": "1.2.3", "status": "ok", "builtin": False,
+        "hooks": ["register_commands", "register_job_types"],
+        "registers": {"job_type": ["hello"], "command": ["hello"]}, "hook_errors": [],
+    }
 
 
-def test_plugin_raising_at_import_is_listed_as_failed_and_nothing_else_breaks(plugin_venv):
-    result = plugin_venv.bigflow("plugins", "list", "--json", env={"BIGFLOW_DISABLE_PLUGINS": "malformed"})
-    records = _records(result)
-    assert records["bigflow-broken"]["status"] == (
+def test_plugin_raising_at_import_is_checked_as_failed_and_nothing_else_breaks(plugin_venv):
+    listed = plugin_venv.bigflow("plugins", "list", "--json", env={"BIGFLOW_DISABLE_PLUGINS": "malformed"})
+    assert _records(listed)["bigflow-broken"]["status"] == "installed" and listed.stderr == ""  # no import
+    result = plugin_venv.bigflow("plugins", "check", "--json", env={"BIGFLOW_DISABLE_PLUGINS": "malformed"})
+    assert result.returncode == 3
+    assert _checked(result)["bigflow-broken"]["status"] == (
         "failed: ImportError: cannot import name 'Thing' from 'somewhere'"
     )
-    assert result.stderr == (
+    assert result.stderr.splitlines()[0] == (
         "bigflow: warning: plugin 'bigflow-broken' failed: ImportError: cannot import name 'Thing' from "
-        "'somewhere' — disable it with BIGFLOW_DISABLE_PLUGINS=bigflow-broken\n"
+        "'somewhere' — disable it with BIGFLOW_DISABLE_PLUGINS=bigflow-broken"
     )
     help_ = plugin_venv.bigflow("--help")
     assert help_.returncode == 0 and help_.stderr == ""
@@ -47,7 +59,8 @@ def test_malformed_entry_point_is_listed_as_failed_without_import(plugin_venv):
     assert _records(result)["bigflow-malformed"]["status"] == (
         "failed: malformed entry point 'malformed' = 'bigflow_malformed.plugin:' (expected 'package.module')"
     )
-    assert result.stderr.startswith("bigflow: warning: plugin 'bigflow-malformed' failed: malformed entry point")
+    checked = plugin_venv.bigflow("plugins", "check", env={"BIGFLOW_DISABLE_PLUGINS": "bigflow-broken"})
+    assert checked.stderr.startswith("bigflow: warning: plugin 'bigflow-malformed' failed: malformed entry point")
 
 
 def test_command_of_a_failed_plugin_is_a_one_line_error(plugin_venv):
@@ -71,13 +84,13 @@ def test_command_of_a_failed_plugin_is_a_one_line_error(plugin_venv):
     ],
 )
 def test_environment_controls_loading(plugin_venv, env, expected):
-    result = plugin_venv.bigflow("plugins", "list", "--json", env=env)
+    result = plugin_venv.bigflow("plugins", "check", "--json", env=env)
     assert result.stderr == ""
-    assert {n: r["status"].split(":")[0] for n, r in _records(result).items()} == expected
+    assert {n: r["status"].split(":")[0] for n, r in _checked(result).items() if not r["builtin"]} == expected
 
 
 def test_strict_mode_fails_on_the_broken_plugin(plugin_venv):
-    result = plugin_venv.bigflow("plugins", "list", env={"BIGFLOW_STRICT_PLUGINS": "1"})
+    result = plugin_venv.bigflow("plugins", "check", env={"BIGFLOW_STRICT_PLUGINS": "1"})
     assert result.returncode == 3
     assert result.stderr == (
         "Error: plugin 'bigflow-broken' failed: ImportError: cannot import name 'Thing' from 'somewhere' "
@@ -91,12 +104,13 @@ def test_plugins_new_scaffolds_a_package_that_installs_lists_and_tests(tmp_path)
     assert "Created plugin package 'bigflow-acme'" in created.stdout
     venv.install("-e", str(tmp_path / "bigflow-acme"), "pytest")
     records = _records(venv.bigflow("plugins", "list", "--json"))
-    assert records["bigflow-acme"]["status"] == "ok"
-    assert records["bigflow-acme"]["provides"] == {"job_type": ["acme"]}
+    assert records["bigflow-acme"]["provides"] == {"job_type": ["acme"], "deploy_target": ["acme"]}
+    checked = venv.bigflow("plugins", "check")
+    assert checked.returncode == 0, checked.stderr
     tests = run(venv.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path / "bigflow-acme",
                 check=False)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "2 passed" in tests.stdout
+    assert "3 passed" in tests.stdout
 
 
 @pytest.mark.parametrize(

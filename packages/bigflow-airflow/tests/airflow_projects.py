@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bigflow.api import environment
 from bigflow.project import Project, find_project
 
 
@@ -82,5 +83,5 @@ def build(project: Project, env: str, version: str = "1.0.0", start_time: str = 
     from bigflow_airflow.builder import DagsBuilder
 
     project = fresh(project)
-    artifacts = DagsBuilder().build(project, {"env": env, "version": version, "start_time": start_time})
+    artifacts = DagsBuilder().build(project, environment(env, project), {"version": version, "start_time": start_time})
     return Manifest(project.name, version, artifacts)

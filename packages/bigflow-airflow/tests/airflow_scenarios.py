@@ -8,6 +8,7 @@ from pathlib import Path
 
 from airflow_projects import JOBS, fresh, make_project
 
+from bigflow.api import environment
 from bigflow_airflow.builder import DagsBuilder, render_dags, write_dags
 
 VERSION = "1.2.0"
@@ -122,7 +123,7 @@ with DAG({dag_id!r}, schedule=CronDataIntervalTimetable({cron!r}, timezone="UTC"
 
 def build_into(project, env: str) -> Path:
     project = fresh(project)
-    DagsBuilder().build(project, {"env": env, "version": VERSION, "start_time": START})
+    DagsBuilder().build(project, environment(env, project), {"version": VERSION, "start_time": START})
     return project.root / "build" / "dags" / env
 
 

@@ -10,6 +10,7 @@ import pytest
 from airflow_projects import JOBS, build, fresh, make_project
 from airflow_scenarios import EXAMPLE
 
+from bigflow.api import environment
 from bigflow.errors import BigflowError, PluginError
 from bigflow_airflow.builder import DagsBuilder
 from bigflow_airflow.hookspecs import hookimpl as airflow_hookimpl
@@ -65,19 +66,19 @@ def test_start_date_defaults_to_the_commit_time_of_head(tmp_path):
            "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "init"]):
         subprocess.run(["git", *command], cwd=project.root, env=env, check=True)
-    DagsBuilder().build(fresh(project), {"env": "dev", "version": "1.0.0"})
+    DagsBuilder().build(fresh(project), environment("dev", fresh(project)), {"version": "1.0.0"})
     text = (project.root / "build/dags/dev/etl.py").read_text()
     assert "start_date=datetime.datetime(2024, 5, 6, 0, 0, 0, tzinfo=datetime.timezone.utc)" in text
     (project.root / "pyproject.toml").write_text(
         (project.root / "pyproject.toml").read_text() + 'dag_start_time = "2023-01-10"\n')
-    DagsBuilder().build(fresh(project), {"env": "dev", "version": "1.0.0"})
+    DagsBuilder().build(fresh(project), environment("dev", fresh(project)), {"version": "1.0.0"})
     assert "datetime.datetime(2023, 1, 9, 0," in (project.root / "build/dags/dev/etl.py").read_text()
     with pytest.raises(BigflowError, match=r"^--start-time is 'soon', not a time: expected 'YYYY-MM-DD'"):
-        DagsBuilder().build(fresh(project), {"env": "dev", "version": "1.0.0", "start_time": "soon"})
+        DagsBuilder().build(fresh(project), environment("dev", fresh(project)), {"version": "1.0.0", "start_time": "soon"})
     (project.root / "pyproject.toml").write_text(
         (project.root / "pyproject.toml").read_text().replace("2023-01-10", "someday"))
     with pytest.raises(BigflowError, match=r"^dag_start_time of environment 'dev' is 'someday', not a time"):
-        DagsBuilder().build(fresh(project), {"env": "dev", "version": "1.0.0"})
+        DagsBuilder().build(fresh(project), environment("dev", fresh(project)), {"version": "1.0.0"})
 
 
 def test_configuration_accepts_strings_for_lists_and_tables(tmp_path):
@@ -93,7 +94,7 @@ def test_configuration_accepts_strings_for_lists_and_tables(tmp_path):
 def test_one_workflow_only_is_marked_partial_and_keeps_the_other_files(tmp_path):
     project = project_with(tmp_path)
     build(project, "dev")
-    artifacts = DagsBuilder().build(fresh(project), {"env": "dev", "version": "1.0.0", "workflow": "etl",
+    artifacts = DagsBuilder().build(fresh(project), environment("dev", fresh(project)), {"version": "1.0.0", "workflow": "etl",
                                                      "start_time": "2024-01-01"})
     assert [(a.name, a.details.get("partial")) for a in artifacts] == [("etl.py", True)]
     assert sorted(p.name for p in (project.root / "build/dags/dev").iterdir()) == ["etl.py", "hello_world.py"]
@@ -134,7 +135,7 @@ def test_one_workflow_builds_while_another_module_is_broken(tmp_path):
     from bigflow.artifacts import Manifest
 
     project = fresh(project_with(tmp_path, modules={"broken": IMPORT_ERROR}))
-    artifacts = DagsBuilder().build(project, {"env": "dev", "version": "1.0.0", "workflow": "etl",
+    artifacts = DagsBuilder().build(project, environment("dev", project), {"version": "1.0.0", "workflow": "etl",
                                               "start_time": "2024-01-01"})
     assert [a.name for a in Manifest(project.name, "1.0.0", artifacts).artifacts] == ["etl.py"]
     with pytest.raises(BigflowError, match=r"cannot import .*/broken.py, line 3: ValueError"):
@@ -235,7 +236,7 @@ def test_a_broken_renderer_plugin_is_reported_and_the_others_still_work(tmp_path
     assert len(build(project, "dev").of_kind("dag")) == 2
     err = capsys.readouterr().err
     assert "plugin 'bigflow-broken' failed in register_dag_renderers: RuntimeError: cannot register" in err
-    assert "plugin 'bigflow-typo' implements unknown bigflow-airflow hook 'register_dag_renderer'; ignored" in err
+    assert "plugin 'bigflow-typo' failed: PluginError: implements unknown hook 'register_dag_renderer'" in err
 
 
 @pytest.mark.parametrize(("workflow", "accepted"), [

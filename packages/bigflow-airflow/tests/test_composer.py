@@ -15,6 +15,7 @@ from composer_view import visible
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from bigflow.api import environment
 from bigflow.errors import BigflowError
 from bigflow_airflow.composer import ComposerTarget
 from bigflow_airflow.releases import LOCK, POINTER
@@ -70,14 +71,14 @@ def pointer(bucket) -> dict:
 
 def test_first_deploy_uploads_a_release_and_switches_to_it_and_plan_changes_nothing(project, bucket):
     manifest = build(project, "dev")
-    plan = ComposerTarget().plan(project, manifest, "dev")
+    plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     uri = f"gs://{bucket.name}/dags/shop/"
     assert plan.add == [f"{uri}orders.py", f"{uri}stock.py", f"{uri}users.py"]
     assert (plan.change, plan.remove) == ([], [])
     assert any("in the registry (sha256:" in note for note in plan.notes)
     assert objects(bucket) == {}  # plan deployed nothing
 
-    done = ComposerTarget().deploy(project, manifest, "dev")
+    done = ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert done.add == plan.add
     assert visible(bucket) == local_files(project, manifest)
     release = pointer(bucket)["release"]
@@ -89,9 +90,9 @@ def test_first_deploy_uploads_a_release_and_switches_to_it_and_plan_changes_noth
 
 def test_unchanged_redeploy_writes_nothing(project, bucket):
     manifest = build(project, "dev")
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     before = objects(bucket)
-    again = ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    again = ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
     assert (again.add, again.change, again.remove) == ([], [], [])
     assert len(again.unchanged) == 3
     assert objects(bucket) == before  # same generations: nothing was rewritten
@@ -99,13 +100,13 @@ def test_unchanged_redeploy_writes_nothing(project, bucket):
 
 def test_a_changed_workflow_is_a_new_release_and_the_previous_one_is_kept(project, bucket):
     first = build(project, "dev")
-    ComposerTarget().deploy(project, first, "dev")
+    ComposerTarget().deploy(project, first, environment("dev", project), {})
     old_release = pointer(bucket)["release"]
     (project.root / project.package / "orders.py").write_text(workflow("orders", retries=7))
     manifest = build(project, "dev")
-    plan = ComposerTarget().plan(project, manifest, "dev")
+    plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     assert plan.change == [f"gs://{bucket.name}/dags/shop/orders.py"] and not plan.add and not plan.remove
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert visible(bucket) == local_files(project, manifest)
     current = pointer(bucket)
     assert current["previous"]["release"] == old_release != current["release"]
@@ -114,7 +115,7 @@ def test_a_changed_workflow_is_a_new_release_and_the_previous_one_is_kept(projec
 
     (project.root / project.package / "orders.py").write_text(workflow("orders", retries=8))
     third = build(project, "dev")
-    ComposerTarget().deploy(project, third, "dev")  # the oldest release goes, the one before stays
+    ComposerTarget().deploy(project, third, environment("dev", project), {})  # the oldest release goes, the one before stays
     assert {n.split("/")[4] for n in objects(bucket) if "/releases/" in n} == {current["release"],
                                                                               pointer(bucket)["release"]}
 
@@ -125,12 +126,12 @@ def test_a_removed_workflow_is_gone_and_other_projects_are_untouched(project, bu
     for name, content in others.items():
         bucket.blob(name).upload_from_string(content)
     before = {n: v for n, v in objects(bucket).items() if n in others}
-    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
     (project.root / project.package / "stock.py").unlink()
     manifest = build(project, "dev", version="2.0.0")
-    plan = ComposerTarget().plan(project, manifest, "dev")
+    plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     assert plan.remove == [f"gs://{bucket.name}/dags/shop/stock.py"]
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert visible(bucket) == local_files(project, manifest)
     assert "stock.py" not in visible(bucket)
     assert {n: v for n, v in objects(bucket).items() if n in others} == before
@@ -142,16 +143,16 @@ def test_per_dag_files_of_the_layout_before_releases_are_replaced(project, bucke
     manifest = build(project, "dev")
     for name, data in local_files(project, manifest).items():
         bucket.blob(f"dags/shop/{name}").upload_from_string(b"# old " + data)
-    plan = ComposerTarget().plan(project, manifest, "dev")
+    plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     assert len(plan.change) == 3
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert visible(bucket) == local_files(project, manifest)
     assert not [n for n in objects(bucket) if n.count("/") == 2 and n.endswith(".py") and "bigflow_dags" not in n]
 
 
 def test_a_failure_mid_upload_leaves_the_previous_set_and_the_rerun_finishes(project, bucket, monkeypatch):
     first = build(project, "dev")
-    ComposerTarget().deploy(project, first, "dev")
+    ComposerTarget().deploy(project, first, environment("dev", project), {})
     old = visible(bucket)
     for name in ("orders", "users"):
         (project.root / project.package / f"{name}.py").write_text(workflow(name, retries=9))
@@ -171,12 +172,12 @@ def test_a_failure_mid_upload_leaves_the_previous_set_and_the_rerun_finishes(pro
     monkeypatch.setattr(storage.Blob, "upload_from_string", flaky_upload)
     monkeypatch.setattr("bigflow_airflow.bucket.Bucket.each", _serially)
     with pytest.raises(BigflowError, match=r"unreachable at http://127.0.0.1:\d+ while uploading .*Connection reset"):
-        ComposerTarget().deploy(project, second, "dev")
+        ComposerTarget().deploy(project, second, environment("dev", project), {})
     assert visible(bucket) == old  # all of the old set
     assert f"dags/shop/{LOCK}" not in objects(bucket)  # the lock was released
 
     monkeypatch.setattr(storage.Blob, "upload_from_string", real_upload)
-    ComposerTarget().deploy(project, second, "dev")  # deploying again finishes the job
+    ComposerTarget().deploy(project, second, environment("dev", project), {})  # deploying again finishes the job
     assert visible(bucket) == new
 
 
@@ -185,16 +186,33 @@ def _serially(bucket, action, names, workers=8):
         action(name)
 
 
-def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, tmp_path):
+def other_checkout(project):
+    """A second clone of the project (as a second CI job has), with workflow 'orders' changed."""
     import shutil
 
     from airflow_projects import fresh
 
-    first = build(project, "dev")
-    checkout = fresh(project).root.parent / "second-checkout"  # e.g. two CI jobs, each with its own clone
+    project = fresh(project)
+    checkout = project.root.parent / "second-checkout"
     shutil.copytree(project.root, checkout)
-    other = fresh(project).__class__(checkout, project.settings, project.name)
+    other = project.__class__(checkout, project.settings, project.name)
     (other.root / other.package / "orders.py").write_text(workflow("orders", retries=5))
+    return other
+
+
+def configured(project, lines: str):
+    """The project with ``lines`` added to its dev environment, as a new process reads it."""
+    from airflow_projects import fresh
+
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.bigflow.environments.dev]\n",
+                                                       f"[tool.bigflow.environments.dev]\n{lines}"))
+    return fresh(project)
+
+
+def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, tmp_path):
+    first = build(project, "dev")
+    other = other_checkout(project)
     second = build(other, "dev", version="2.0.0")
     real_upload = storage.Blob.upload_from_string
     uploading, proceed = threading.Event(), threading.Event()
@@ -210,7 +228,7 @@ def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, 
 
     def deploy_first():
         try:
-            ComposerTarget().deploy(project, first, "dev")
+            ComposerTarget().deploy(project, first, environment("dev", project), {})
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
 
@@ -218,14 +236,14 @@ def test_two_concurrent_deploys_do_not_interleave(project, bucket, monkeypatch, 
     thread.start()
     assert uploading.wait(30)  # deploy 1 holds the lock (renewing it) and is uploading
     with pytest.raises(BigflowError, match=r"another deploy of this project is running \(.*version 1.0.0"):
-        ComposerTarget().deploy(other, second, "dev")
+        ComposerTarget().deploy(other, second, environment("dev", other), {})
     proceed.set()
     thread.join(30)
     assert not errors
     assert visible(bucket) == local_files(project, first)  # deploy 2 changed nothing
 
     monkeypatch.setattr(storage.Blob, "upload_from_string", real_upload)
-    ComposerTarget().deploy(other, second, "dev")
+    ComposerTarget().deploy(other, second, environment("dev", other), {})
     assert visible(bucket) == local_files(other, second)
 
 
@@ -234,7 +252,7 @@ def test_a_lock_nobody_renews_is_taken_over_after_its_lease(project, bucket):
     bucket.blob(f"dags/shop/{LOCK}").upload_from_string(json.dumps({"by": "ci@gone", "started": started,
                                                                     "host": "elsewhere", "lease_sec": 1}))
     manifest = build(project, "dev")
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert visible(bucket) == local_files(project, manifest)
     assert f"dags/shop/{LOCK}" not in objects(bucket)
 
@@ -242,7 +260,7 @@ def test_a_lock_nobody_renews_is_taken_over_after_its_lease(project, bucket):
 def test_a_pointer_switched_by_someone_else_during_the_deploy_is_not_overwritten(project, bucket, monkeypatch):
     from bigflow_airflow.releases import Releases
 
-    ComposerTarget().deploy(project, build(project, "dev"), "dev")
+    ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
     (project.root / project.package / "users.py").write_text(workflow("users", retries=6))
     manifest = build(project, "dev", version="2.0.0")
     real_deployed = Releases.deployed
@@ -255,16 +273,16 @@ def test_a_pointer_switched_by_someone_else_during_the_deploy_is_not_overwritten
     monkeypatch.setattr(Releases, "deployed", read_then_someone_switches)
     with pytest.raises(BigflowError, match=r"current.json was changed by someone else during this deploy; nothing "
                                            r"was switched"):
-        ComposerTarget().deploy(project, manifest, "dev")
+        ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert pointer(bucket)["by"] == "hand"
 
 
 def test_a_missing_image_stops_the_deploy_before_any_upload(project, bucket):
     manifest = build(project, "dev", version="3.0.0")  # never pushed
     with pytest.raises(BigflowError, match=r"image .*/image:3.0.0 is not in its registry; push it first"):
-        ComposerTarget().deploy(project, manifest, "dev")
+        ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert objects(bucket) == {}
-    plan = ComposerTarget().plan(project, manifest, "dev")
+    plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     assert any("NOT in the registry" in note for note in plan.notes)
 
 
@@ -289,7 +307,7 @@ def test_bad_bucket_settings_are_one_line_errors(project, bucket, change, messag
     pyproject.write_text(text + "\n")
     for action in (ComposerTarget().plan, ComposerTarget().deploy):
         with pytest.raises(BigflowError, match=message) as error:
-            action(fresh(project), manifest, "dev")
+            action(fresh(project), manifest, environment("dev", fresh(project)), {})
         assert "\n" not in str(error.value)
     assert objects(bucket) == {}
 
@@ -298,11 +316,72 @@ def test_dags_built_for_another_environment_or_edited_after_the_build_are_refuse
     manifest = build(project, "prod")
     with pytest.raises(BigflowError, match=r"built for environment prod, not 'dev'; run 'bigflow build dags "
                                            r"--config dev'"):
-        ComposerTarget().deploy(project, manifest, "dev")
+        ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     (project.root / manifest.of_kind("dag")[0].path).write_text("# edited by hand\n")
     with pytest.raises(BigflowError, match=r"changed since it was built"):
-        ComposerTarget().deploy(project, manifest, "prod")
+        ComposerTarget().deploy(project, manifest, environment("prod", project), {})
     manifest.artifacts = []
     with pytest.raises(BigflowError, match=r"the build manifest has no DAG files"):
-        ComposerTarget().plan(project, manifest, "prod")
+        ComposerTarget().plan(project, manifest, environment("prod", project), {})
     assert objects(bucket) == {}
+
+
+def test_a_holder_that_cannot_renew_its_lease_stops_before_the_switch(project, bucket, monkeypatch):
+    import time
+
+    from bigflow_airflow.bucket import Bucket
+
+    project = configured(project, "deploy_lock_lease_sec = 0.6\n")
+    ComposerTarget().deploy(project, build(project, "dev"), environment("dev", project), {})
+    old = visible(bucket)
+    (project.root / project.package / "orders.py").write_text(workflow("orders", retries=4))
+    second = build(project, "dev")
+    real_write = Bucket.write
+
+    def write(self, name, data, what, **kwargs):
+        if what == "renewing the deploy lock":
+            raise BigflowError("bucket unreachable (injected)")
+        if name.endswith(".src"):
+            time.sleep(0.5)  # a slow upload: the lease runs out meanwhile
+        return real_write(self, name, data, what, **kwargs)
+
+    monkeypatch.setattr(Bucket, "write", write)
+    with pytest.raises(BigflowError, match=r"^lost the deploy lock gs://.*/dags/shop/.bigflow/deploy.lock: not "
+                                           r"renewed for 0.4 s \(the bucket did not answer\); stopped before changing "
+                                           r"anything more$"):
+        ComposerTarget().deploy(project, second, environment("dev", project), {})
+    assert visible(bucket) == old
+
+
+def test_with_deploy_lock_timeout_sec_the_second_deploy_waits_for_the_first(project, bucket, monkeypatch):
+    project = configured(project, "deploy_lock_timeout_sec = 60\ndeploy_lock_lease_sec = 2\n")
+    first = build(project, "dev")
+    other = other_checkout(project)
+    second = build(other, "dev", version="2.0.0")
+    real_upload = storage.Blob.upload_from_string
+    uploading, proceed = threading.Event(), threading.Event()
+
+    def paused_upload(blob, data, *args, **kwargs):
+        if blob.name.endswith(".src") and not proceed.is_set():
+            uploading.set()
+            assert proceed.wait(30)
+        return real_upload(blob, data, *args, **kwargs)
+
+    monkeypatch.setattr(storage.Blob, "upload_from_string", paused_upload)
+    errors: list[BaseException] = []
+    dev = environment("dev", project)
+    thread = threading.Thread(target=lambda: _record(errors, ComposerTarget().deploy, project, first, dev, {}))
+    thread.start()
+    assert uploading.wait(30)
+    threading.Timer(1.5, proceed.set).start()  # the first deploy goes on while the second one waits
+    ComposerTarget().deploy(other, second, environment("dev", other), {})
+    thread.join(30)
+    assert not errors
+    assert visible(bucket) == local_files(other, second)  # one complete set: the one deployed last
+
+
+def _record(errors, function, *args):
+    try:
+        function(*args)
+    except BaseException as error:  # noqa: BLE001 - reported by the test
+        errors.append(error)

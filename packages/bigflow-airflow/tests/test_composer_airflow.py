@@ -22,6 +22,7 @@ from composer_view import sync
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from bigflow.api import environment
 from bigflow_airflow.composer import ComposerTarget
 
 DUMP = Path(__file__).with_name("dagbag_dump.py")
@@ -57,14 +58,14 @@ def folders(tmp_path_factory, gcs_endpoint, registry) -> dict[str, Path]:
         return folders[name] / "shop"
 
     first = build(project, "dev", version="1.0.0")
-    ComposerTarget().deploy(project, first, "dev")
+    ComposerTarget().deploy(project, first, environment("dev", project), {})
     copy_to("v1")
     for artifact in first.of_kind("dag"):  # per-DAG files of the old layout beside the loader, orders.py only
         if artifact.name == "orders.py":
             shutil.copy(project.root / artifact.path, copy_to("moving") / artifact.name)
     (project.root / package / "users.py").unlink()
     (project.root / package / "prices.py").write_text(workflow("prices"))
-    ComposerTarget().deploy(project, build(project, "dev", version="2.0.0"), "dev")
+    ComposerTarget().deploy(project, build(project, "dev", version="2.0.0"), environment("dev", project), {})
     copy_to("v2")
     partial = copy_to("v2-partial")
     release = json.loads((partial / ".bigflow" / "current.json").read_text())["release"]

@@ -22,6 +22,7 @@ from composer_view import visible
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from bigflow.api import environment
 from bigflow.artifacts import Artifact, Manifest
 from bigflow.errors import BigflowError
 from bigflow_airflow.bucket import Bucket
@@ -110,8 +111,8 @@ def src(position: int):
 def test_the_server_killed_at_any_point_leaves_one_complete_set(project, bucket, gcs_server, monkeypatch, method,
                                                                 when, sets, fault):
     """Killed, or hung (SIGSTOP: connections accepted, nothing answered) and then resumed."""
-    ComposerTarget().deploy(project, dag_set(project, "1.0.0", 10), "dev")
-    ComposerTarget().deploy(project, dag_set(project, "2.0.0", DAGS - 10), "dev")  # a previous release to clean
+    ComposerTarget().deploy(project, dag_set(project, "1.0.0", 10), environment("dev", project), {})
+    ComposerTarget().deploy(project, dag_set(project, "2.0.0", DAGS - 10), environment("dev", project), {})  # a previous release to clean
     old = visible(bucket)
     new_manifest = dag_set(project, "3.0.0")
     new = files_of(project, new_manifest)
@@ -119,7 +120,7 @@ def test_the_server_killed_at_any_point_leaves_one_complete_set(project, bucket,
 
     fired = fires_at(monkeypatch, method, when, gcs_server.kill if fault == "kill" else gcs_server.pause)
     with pytest.raises(BigflowError) as error:
-        ComposerTarget().deploy(project, new_manifest, "dev")
+        ComposerTarget().deploy(project, new_manifest, environment("dev", project), {})
     gave_up_after = time.monotonic() - fired[0]
     assert gave_up_after <= 2 * TIMEOUT, gave_up_after
     message = str(error.value)
@@ -132,7 +133,7 @@ def test_the_server_killed_at_any_point_leaves_one_complete_set(project, bucket,
     assert visible(bucket) in [{"old": old, "new": new}[name] for name in sets.split()]  # one set, never a mix
 
     started = time.monotonic()
-    ComposerTarget().deploy(project, new_manifest, "dev")  # at once: the lock left behind is a gone deploy's
+    ComposerTarget().deploy(project, new_manifest, environment("dev", project), {})  # at once: the lock left behind is a gone deploy's
     assert time.monotonic() - started < LEASE
     assert visible(bucket) == new
     releases = {n.split("/")[4] for n in names(bucket) if "/releases/" in n}
@@ -141,7 +142,7 @@ def test_the_server_killed_at_any_point_leaves_one_complete_set(project, bucket,
 
 
 def test_ctrl_c_at_upload_40_of_200_stops_uploading_before_the_lock_is_released(project, bucket, monkeypatch):
-    ComposerTarget().deploy(project, dag_set(project, "1.0.0"), "dev")
+    ComposerTarget().deploy(project, dag_set(project, "1.0.0"), environment("dev", project), {})
     old = visible(bucket)
     events: list[tuple[str, float]] = []
     real_write, real_release = Bucket.write, Lease.release
@@ -163,7 +164,7 @@ def test_ctrl_c_at_upload_40_of_200_stops_uploading_before_the_lock_is_released(
     monkeypatch.setattr(Lease, "release", release)
     with pytest.raises(BigflowError, match=r"^deploy to gs://faults/dags/shop/ stopped by SIGINT before the switch; "
                                            r"the bucket serves the DAGs it served before; the deploy lock is released$"):
-        ComposerTarget().deploy(project, dag_set(project, "2.0.0"), "dev")
+        ComposerTarget().deploy(project, dag_set(project, "2.0.0"), environment("dev", project), {})
     released = [t for kind, t in events if kind == "release"]
     assert len(released) == 1
     assert all(t < released[0] for kind, t in events if kind != "release")  # nothing written after the release
@@ -177,7 +178,7 @@ def test_ctrl_c_at_upload_40_of_200_stops_uploading_before_the_lock_is_released(
 def test_a_deploy_process_cancelled_mid_upload(project, bucket, gcs_server, signum):
     """CI cancels a job with SIGTERM: the deploy stops, releases its lock and says so in one line. SIGKILL cannot
     be caught: its lock stays, and the next deploy takes it over at once (its process is gone)."""
-    ComposerTarget().deploy(project, dag_set(project, "1.0.0"), "dev")
+    ComposerTarget().deploy(project, dag_set(project, "1.0.0"), environment("dev", project), {})
     old = visible(bucket)
     new_manifest = dag_set(project, "2.0.0")
     command = [str(Path(sys.executable).with_name("bigflow")), "deploy", "composer", "--config", "dev"]
@@ -202,7 +203,7 @@ def test_a_deploy_process_cancelled_mid_upload(project, bucket, gcs_server, sign
         assert lock in names(bucket)
     assert visible(bucket) == old
     started = time.monotonic()
-    ComposerTarget().deploy(project, new_manifest, "dev")
+    ComposerTarget().deploy(project, new_manifest, environment("dev", project), {})
     assert time.monotonic() - started < LEASE
     assert visible(bucket) == files_of(project, new_manifest)
 
@@ -212,7 +213,7 @@ def test_a_lock_write_the_hung_server_applies_late_is_undone(project, bucket, gc
     fired = fires_at(monkeypatch, "write", lambda name, n: name.endswith(LOCK), gcs_server.pause)
     with pytest.raises(BigflowError, match=rf"^bucket gs://faults is unreachable at {gcs_server.url} while locking "
                                            rf"the deploy: no answer within {TIMEOUT / 2:g} s$"):
-        ComposerTarget().deploy(project, manifest, "dev")
+        ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert time.monotonic() - fired[0] <= 2 * TIMEOUT
     monkeypatch.undo()
     gcs_server.resume()
@@ -221,7 +222,7 @@ def test_a_lock_write_the_hung_server_applies_late_is_undone(project, bucket, gc
         time.sleep(0.05)
     assert f"dags/shop/{LOCK}" in names(bucket)  # the server did write the lock after the deploy gave up
     started = time.monotonic()
-    ComposerTarget().deploy(project, manifest, "dev")
+    ComposerTarget().deploy(project, manifest, environment("dev", project), {})
     assert time.monotonic() - started < LEASE
     assert visible(bucket) == files_of(project, manifest)
     assert f"dags/shop/{LOCK}" not in names(bucket)
@@ -239,13 +240,13 @@ def test_break_lock_asks_then_removes_a_lock(project, bucket, monkeypatch):
     asked: list[str] = []
     monkeypatch.setattr("bigflow_airflow.composer._confirm_break", lambda what: asked.append(what) or False)
     with pytest.raises(BigflowError, match=r"^the deploy lock was left in place$"):
-        ComposerTarget().deploy(project, manifest, "dev", {"break_lock": True})
+        ComposerTarget().deploy(project, manifest, environment("dev", project), {"break_lock": True})
     assert asked == ["ci@runner-7 (pid 4242), version 0.9.0, started 2026-01-05T10:00:00+00:00; lock "
                      f"gs://faults/dags/shop/{LOCK}"]
     assert f"dags/shop/{LOCK}" in names(bucket)
 
     monkeypatch.setattr("bigflow_airflow.composer._confirm_break", lambda what: True)
-    done = ComposerTarget().deploy(project, manifest, "dev", {"break_lock": True})
+    done = ComposerTarget().deploy(project, manifest, environment("dev", project), {"break_lock": True})
     assert f"removed the deploy lock gs://faults/dags/shop/{LOCK}" in done.notes
     assert visible(bucket) == files_of(project, manifest)
 
@@ -266,7 +267,7 @@ def test_a_live_holder_makes_the_other_deploy_fail_naming_it(project, bucket, mo
         started = time.monotonic()
         with pytest.raises(BigflowError, match=r"^another deploy of this project is running \(ci@runner-7 \(pid "
                                                r"4242\), version 0.9.0, .*; wait for it and deploy again"):
-            ComposerTarget().deploy(project, manifest, "dev")
+            ComposerTarget().deploy(project, manifest, environment("dev", project), {})
         assert time.monotonic() - started < 5  # judged live before its lease ran out
     finally:
         stop.set()

@@ -13,6 +13,7 @@ import pytest
 from airflow_projects import JOBS, fresh, make_project
 from airflow_scenarios import EXAMPLE
 
+from bigflow.api import environment
 from bigflow.artifacts import Manifest
 from bigflow.errors import BigflowError
 from bigflow_airflow.local import LocalAirflowTarget
@@ -88,17 +89,17 @@ def test_deploy_writes_only_this_projects_files(tmp_path):
     (dags / "other" / "theirs.py").write_text("# another project\n")
     (dags / "mine.py").write_text("# the user's own DAG\n")
     target = LocalAirflowTarget()
-    plan = target.plan(project, None, "local")
+    plan = target.plan(project, None, environment("local", project), {})
     folder = dags / "example"
     assert plan.add == [str(folder / f) for f in ("etl.py", "fragile.py", "hello_world.py")]
     assert not folder.exists()  # plan wrote nothing
-    target.deploy(project, None, "local")
+    target.deploy(project, None, environment("local", project), {})
     assert sorted(p.name for p in folder.iterdir()) == ["etl.py", "fragile.py", "hello_world.py"]
     assert f"RUN = {BIGFLOW + ' run --job '!r}" in (folder / "etl.py").read_text()
-    again = target.deploy(fresh(project), None, "local")
+    again = target.deploy(fresh(project), None, environment("local", fresh(project)), {})
     assert (again.add, again.change, again.remove) == ([], [], [])
     (project.root / project.package / "fragile.py").unlink()
-    removed = target.deploy(fresh(project), None, "local")
+    removed = target.deploy(fresh(project), None, environment("local", fresh(project)), {})
     assert removed.remove == [str(folder / "fragile.py")]
     assert sorted(p.name for p in folder.iterdir()) == ["etl.py", "hello_world.py"]
     assert (dags / "other" / "theirs.py").exists() and (dags / "mine.py").exists()
@@ -108,7 +109,7 @@ def test_environments_without_a_local_airflow_are_skipped_by_the_target(tmp_path
     project = local_project(tmp_path, "af_local_skip", 2)
     pyproject = project.root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace(f'airflow_home = "{tmp_path}/airflow-home"\n', ""))
-    plan = LocalAirflowTarget().deploy(fresh(project), None, "local")
+    plan = LocalAirflowTarget().deploy(fresh(project), None, environment("local", fresh(project)), {})
     assert plan.add == [] and plan.notes[0].startswith("skipped: environment 'local' sets no airflow_home")
     monkeypatch.chdir(project.root)  # the explicit command deploys to $AIRFLOW_HOME
     done = bigflow_cli("airflow", "deploy", "--config", "local", env={"AIRFLOW_HOME": str(tmp_path / "home")})
@@ -123,13 +124,13 @@ def test_airflow_not_installed_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(BigflowError, match=r"^Airflow is not installed \(no 'airflow' on PATH\): install it in its "
                                            r"own venv .*pip install 'apache-airflow==2.10.5'\), then set airflow_bin"):
-        LocalAirflowTarget().deploy(project, None, "local")
+        LocalAirflowTarget().deploy(project, None, environment("local", project), {})
     assert not (tmp_path / "airflow-home").exists()
     pyproject = project.root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'airflow_bin = "/nowhere/bin/airflow"\n')
     with pytest.raises(BigflowError, match=r"^airflow_bin = '/nowhere/bin/airflow' of environment 'local' is not an "
                                            r"executable: install it"):
-        LocalAirflowTarget().plan(fresh(project), None, "local")
+        LocalAirflowTarget().plan(fresh(project), None, environment("local", fresh(project)), {})
 
 
 def test_a_rewritten_dag_file_loses_its_cached_bytecode(tmp_path):
@@ -156,7 +157,7 @@ def test_a_deploy_resolves_the_environment_and_loads_the_code_config_once(tmp_pa
     Manifest(project.name, "1.0.0", []).write(project.root)  # local-airflow renders its own DAG files
     calls = []
     real_resolve, real_load = environment.resolve, environment._code_configs
-    monkeypatch.setattr(environment, "resolve", lambda *a: calls.append("resolve") or real_resolve(*a))
+    monkeypatch.setattr(environment, "resolve", lambda *a, **k: calls.append("resolve") or real_resolve(*a, **k))
     monkeypatch.setattr(environment, "_code_configs", lambda p: calls.append("load") or real_load(p))
     monkeypatch.chdir(project.root)
     done = bigflow_cli("deploy", "local-airflow", "--config", "local")

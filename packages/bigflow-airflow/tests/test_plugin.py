@@ -1,6 +1,6 @@
 def test_registered_as_a_compatible_plugin(bigflow_cli):
     records = {r["name"]: r for r in bigflow_cli("plugins", "list", "--json").json()}
-    assert records["bigflow-airflow"]["status"] == "ok"
+    assert records["bigflow-airflow"]["status"] == "installed"
     assert records["bigflow-airflow"]["api"] == ">=1,<2"
 
 

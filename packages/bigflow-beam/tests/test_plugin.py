@@ -3,7 +3,7 @@ from bigflow.plugins import job_type
 
 def test_registered_as_a_compatible_plugin(bigflow_cli):
     records = {r["name"]: r for r in bigflow_cli("plugins", "list", "--json").json()}
-    assert records["bigflow-beam"]["status"] == "ok"
+    assert records["bigflow-beam"]["status"] == "installed"
     assert records["bigflow-beam"]["api"] == ">=1,<2"
     assert records["bigflow-beam"]["provides"] == {
         "job_type": ["beam", "beam-streaming"], "command": ["beam"], "deploy_target": ["dataflow-streaming"],

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from bigflow.output import reset_warnings
 from bigflow.plugins.discovery import PluginInfo
-from bigflow.plugins.manager import PluginHost, reset_warnings
+from bigflow.plugins.manager import PluginHost
 
 FIXTURES = Path(__file__).parent / "fixture_plugins"
 sys.path.insert(0, str(Path(__file__).parent))  # shared helpers of test modules (tests use importlib mode)

@@ -14,8 +14,10 @@ import pytest
 from bigflow.artifacts import Artifact, Manifest, Plan
 from bigflow.builders.package import stamp_version
 from bigflow.builders.requirements import check_stale
+from bigflow.contracts import Option
 from bigflow.plugins import hookimpl
 from bigflow.project import find_project
+from bigflow.testing import new_project
 
 
 def git(root: Path, *args: str) -> str:
@@ -27,14 +29,8 @@ def git(root: Path, *args: str) -> str:
 def project(bigflow_cli, tmp_path, monkeypatch) -> Path:
     """A fresh project (start-project), committed and tagged 1.2.0, as the current directory."""
     monkeypatch.chdir(tmp_path)
-    assert bigflow_cli("start-project", "shop", "--no-input").exit_code == 0
-    root = tmp_path / "shop"
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "start")
-    git(root, "tag", "v1.2.0")
+    root = new_project(bigflow_cli, tmp_path, "shop", "v1.2.0").root
     monkeypatch.chdir(root)
-    find_project.cache_clear()
     return root
 
 
@@ -101,7 +97,7 @@ def test_a_project_outside_git_is_a_one_line_error(bigflow_cli, tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     assert bigflow_cli("start-project", "loose", "--no-input").exit_code == 0
     monkeypatch.chdir(tmp_path / "loose")
-    result = bigflow_cli("build", "package")
+    result = bigflow_cli("build", "package", env={"BIGFLOW_LOAD_PLUGINS": "bigflow-airflow"})  # it requires it
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (
         1, f"Error: {tmp_path / 'loose'} is not in a git repository; run 'git init' and commit first")
 
@@ -192,23 +188,28 @@ class Tracker:
     calls: list[tuple[str, object]] = []
 
     class Notes:
-        def build(self, project, options):
-            Tracker.calls.append(("notes", options.get("flavour")))
+        options = (Option("flavour", help="how the notes read.", default="plain"),
+                   Option("tag", multiple=True, help="a tag (repeatable)."))
+
+        def build(self, project, env, options):
+            Tracker.calls.append(("notes", env.name, dict(options)))
             path = project.root / "build" / "notes.txt"
             path.parent.mkdir(exist_ok=True)
             path.write_text(f"notes of {options['version']}\n")
             return ["build/notes.txt"]
 
     class Failing:
-        def build(self, project, options):
+        def build(self, project, env, options):
             raise RuntimeError("boom")
 
     class Target:
-        def plan(self, project, manifest, env):
-            return Plan("notes", add=[a.path for a in manifest.of_kind("notes")], notes=[f"env {env}"])
+        options = (Option("latest", flag=True, help="also the latest."),)
+
+        def plan(self, project, manifest, env, options):
+            return Plan("notes", add=[a.path for a in manifest.of_kind("notes")], notes=[f"env {env.name}"])
 
         def deploy(self, project, manifest, env, options):
-            Tracker.calls.append(("deploy", (env, options["latest"], manifest.version)))
+            Tracker.calls.append(("deploy", (env.name, options["latest"], manifest.version)))
             return Plan("notes", add=["uploaded"])
 
     @hookimpl
@@ -224,9 +225,10 @@ class Tracker:
 def test_plugin_builders_run_by_name_with_options_and_land_in_the_manifest(bigflow_cli, bigflow_register, project):
     Tracker.calls = []
     bigflow_register(Tracker(), name="bigflow-notes")
-    result = bigflow_cli("build", "notes", "-o", "flavour=plain", "--json")
+    result = bigflow_cli("build", "notes", "--flavour", "terse", "--tag", "a", "--tag", "b", "--json")
     assert result.exit_code == 0, result.stderr
-    assert Tracker.calls == [("notes", "plain")]
+    assert Tracker.calls == [("notes", "local", {"flavour": "terse", "tag": ["a", "b"], "version": "1.2.0",
+                                               "quiet": False})]
     manifest = result.json()
     assert manifest["version"] == "1.2.0"
     assert [(a["kind"], a["path"]) for a in manifest["artifacts"]] == [("notes", "build/notes.txt")]
@@ -269,16 +271,97 @@ def test_plan_and_deploy_use_the_manifest_and_the_environment(bigflow_cli, bigfl
     planned = bigflow_cli("plan", "notes", "--config", "dev")
     assert planned.exit_code == 0, planned.stderr
     assert planned.stdout.splitlines() == ["notes:", "  + build/notes.txt", "  note: env dev"]
-    deployed = bigflow_cli("deploy", "notes", "--config", "prod", "--latest", "--json")
+    deployed = bigflow_cli("deploy", "notes", "--config", "prod", "--latest", "--json", "--yes")
     assert deployed.exit_code == 0, deployed.stderr
     assert Tracker.calls[-1] == ("deploy", ("prod", True, "1.2.0"))
     assert deployed.json()[0]["add"] == ["uploaded"]
 
 
-def test_deploy_without_a_build_says_what_to_run(bigflow_cli, project):
-    result = bigflow_cli("deploy", "image")
-    assert result.stderr.splitlines()[-1] == (
-        f"Error: {project / 'build/manifest.json'} not found; run 'bigflow build' first")
+def test_deploy_without_a_build_says_what_to_run_with_the_options_given(bigflow_cli, project):
+    result = bigflow_cli("deploy", "image", "--config", "prod")
+    assert result.stderr.splitlines()[-1] == "Error: build/manifest.json not found; run 'bigflow build --config prod' first"
+
+
+def test_declared_options_are_shown_per_builder_and_target(bigflow_cli, bigflow_register, project):
+    bigflow_register(Tracker(), name="bigflow-notes")
+    notes = bigflow_cli("build", "notes", "--help").stdout
+    assert "--flavour TEXT" in notes and "notes: how the notes read." in notes
+    assert "--skip-tests" not in notes and "--base-image" not in notes
+    everything = bigflow_cli("build", "--help").stdout
+    assert "package: do not run the project's tests." in everything and "--flavour" in everything
+    assert "image: also tag and push 'latest'." in bigflow_cli("deploy", "image", "--help").stdout
+    refused = bigflow_cli("build", "package", "--flavour", "x")
+    assert (refused.exit_code, refused.stderr.splitlines()[-1]) == (2, "Error: No such option '--flavour'.")
+
+
+@pytest.mark.parametrize(("returned", "shown"), [
+    ("[]", "list []"),
+    ("None", "NoneType None"),
+    ("{'add': ['x']}", "dict {'add': ['x']}"),
+])
+def test_a_target_breaking_its_protocol_is_a_one_line_error(bigflow_cli, bigflow_register, project, returned, shown):
+    class Broken:
+        options = ()
+
+        def plan(self, project, manifest, env, options):
+            return eval(returned)
+
+    class Plugin:
+        @hookimpl
+        def register_deploy_targets(self, register):
+            register("broken", Broken())
+
+    bigflow_register(Plugin(), name="bigflow-broken")
+    assert bigflow_cli("build", "package", "--skip-tests").exit_code == 0
+    result = bigflow_cli("plan", "broken", "--json")
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        3, f"Error: target 'broken' (plugin 'bigflow-broken') plan() returned {shown}, not a bigflow.api.Plan")
+
+
+def test_a_builder_returning_no_list_is_a_one_line_error(bigflow_cli, bigflow_register, project):
+    class Plugin:
+        class Builder:
+            def build(self, project, env, options):
+                return "build/notes.txt"
+
+        @hookimpl
+        def register_artifact_builders(self, register):
+            register("odd", Plugin.Builder())
+
+    bigflow_register(Plugin(), name="bigflow-odd")
+    result = bigflow_cli("build", "odd")
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        3, "Error: builder 'odd' (plugin 'bigflow-odd') build() returned str 'build/notes.txt', not a list of "
+           "bigflow.api.Artifact or paths")
+
+
+@pytest.mark.parametrize("text", ['{"version": "1.2.0"', '{"version": "1.2.0", "artifacts": []}'])
+def test_a_corrupt_manifest_is_one_line_and_bigflow_build_rebuilds_it(bigflow_cli, bigflow_register, project, text):
+    bigflow_register(Tracker(), name="bigflow-notes")
+    (project / "build").mkdir(exist_ok=True)
+    (project / "build/manifest.json").write_text(text)
+    planned = bigflow_cli("plan", "notes", "--config", "prod")
+    assert planned.exit_code == 1
+    assert planned.stderr.splitlines()[-1].endswith("; run 'bigflow build --config prod' to rebuild it")
+    assert len(planned.stderr.splitlines()) == 1
+    rebuilt = bigflow_cli("build", "notes", "--config", "prod")
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert "starting a new one" in rebuilt.stderr
+    assert bigflow_cli("plan", "notes", "--config", "prod").exit_code == 0
+
+
+def test_protected_environment_needs_confirmation(bigflow_cli, bigflow_register, project):
+    Tracker.calls = []
+    bigflow_register(Tracker(), name="bigflow-notes")
+    assert 'protected = ["prod"]' in (project / "pyproject.toml").read_text()  # the scaffold protects prod
+    assert bigflow_cli("build", "notes").exit_code == 0
+    refused = bigflow_cli("deploy", "notes", "--config", "prod")
+    assert (refused.exit_code, refused.stderr.splitlines()[-1]) == (
+        4, "Error: deploy to the protected environment 'prod' refused: confirm on a terminal, or pass --yes")
+    assert not [c for c in Tracker.calls if c[0] == "deploy"]
+    assert bigflow_cli("deploy", "notes", "--config", "prod", "--yes").exit_code == 0
+    assert Tracker.calls[-1][0] == "deploy"
+    assert bigflow_cli("deploy", "notes", "--config", "dev").exit_code == 0  # not protected: no question
 
 
 def test_manifest_records_each_artifact_with_its_digest(project):
@@ -290,3 +373,27 @@ def test_manifest_records_each_artifact_with_its_digest(project):
     data = json.loads((project / "build/manifest.json").read_text())
     assert data["artifacts"][0]["digest"] == (
         "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+
+
+def test_without_a_docker_engine_build_builds_the_rest_and_ends_with_one_line(bigflow_cli, project, tmp_path):
+    socket = f"unix://{tmp_path}/no-engine.sock"
+    result = bigflow_cli("build", "package", "image", "--skip-tests", env={"DOCKER_HOST": socket})
+    assert result.exit_code == 0, result.stderr
+    assert manifest_kinds(project).keys() == {"wheel", "sdist"}
+    assert result.stderr.splitlines()[-1] == (
+        f"bigflow: warning: image not built: no Docker engine answers at {socket}: start one (Docker Desktop, or "
+        "'sudo systemctl start docker'), or set DOCKER_HOST to a running engine's socket; then run "
+        "'bigflow build image --config local'")
+    alone = bigflow_cli("build", "image", env={"DOCKER_HOST": socket})
+    assert alone.exit_code == 1 and alone.stderr.splitlines()[-1].startswith("Error: no Docker engine answers at")
+
+
+def test_an_environment_with_dags_bucket_needs_a_dag_builder(bigflow_cli, project):
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace("[tool.bigflow.environments.prod]",
+                                                         "[tool.bigflow.environments.prod]\ndags_bucket = 'b'"))
+    for command in ("build", "plan"):
+        result = bigflow_cli(command, "--config", "prod")
+        assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+            1, "Error: environment 'prod' has dags_bucket but no DAG builder is installed, so no DAG would be built "
+               "or deployed: pip install bigflow-airflow")

@@ -71,28 +71,44 @@ def test_plugins_list_json(bigflow_register, bigflow_cli):
     result = bigflow_cli("plugins", "list", "--json")
     assert result.exit_code == 0, result.stderr
     records = {r["name"]: r for r in json.loads(result.stdout)}
-    assert records["hello-plugin"] == {
+    assert records["hello-plugin"] == {  # registered in-process: nothing declared in metadata
         "name": "hello-plugin", "version": "0+test", "status": "ok", "builtin": False, "api": None,
-        "hooks": ["register_commands"], "provides": {"command": ["hello"]}, "modules": {},
+        "provides": {}, "modules": {},
     }
     assert "bigflow-core" not in records
+
+
+def test_plugins_check_json_shows_what_each_plugin_registers(bigflow_register, bigflow_cli):
+    bigflow_register(_plugin_with_command(click.Command("hello")), name="hello-plugin")
+    result = bigflow_cli("plugins", "check", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["problems"] == []
+    records = {r["name"]: r for r in data["plugins"]}
+    assert records["hello-plugin"] == {
+        "name": "hello-plugin", "version": "0+test", "status": "ok", "builtin": False,
+        "hooks": ["register_commands"], "registers": {"command": ["hello"]}, "hook_errors": [],
+    }
+    assert records["bigflow-core"]["registers"]["job_type"] == ["python", "shell"]
 
 
 def test_plugins_list_all_includes_builtins(bigflow_cli):
     result = bigflow_cli("plugins", "list", "--all", "--json")
     core = next(r for r in result.json() if r["name"] == "bigflow-core")
     assert core["builtin"] is True
-    assert core["status"] == "ok"
+    assert core["status"] == "installed"  # listing imports nothing
     assert core["provides"]["job_type"] == ["python", "shell"]
-    assert "register_job_types" in core["hooks"]
 
 
 def test_plugins_list_table_when_piped(bigflow_register, bigflow_cli):
     bigflow_register(_plugin_with_command(click.Command("hi")), name="hi-plugin")
     result = bigflow_cli("plugins", "list")
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["Name", "Version", "Status", "Hooks", "Provides"]
-    assert any(row.split() == ["hi-plugin", "0+test", "ok", "register_commands", "commands:", "hi"] for row in rows)
+    assert header.split() == ["Name", "Version", "Status", "Provides"]
+    assert any(row.split() == ["hi-plugin", "0+test", "ok"] for row in rows)
+    checked = bigflow_cli("plugins", "check").stdout.splitlines()
+    assert checked[0].split() == ["Name", "Version", "Status", "Hooks", "Registers"]
+    assert ["hi-plugin", "0+test", "ok", "register_commands", "commands:", "hi"] in [r.split() for r in checked]
 
 
 def test_plugin_command_colliding_with_core_is_reported(bigflow_register, bigflow_cli):
@@ -101,9 +117,8 @@ def test_plugin_command_colliding_with_core_is_reported(bigflow_register, bigflo
         click.echo("impostor")
 
     bigflow_register(_plugin_with_command(impostor), name="impostor")
-    result = bigflow_cli("plugins", "list", "--json")
-    assert result.exit_code == 0
-    assert "impostor" not in result.stdout.split("\n")[0]
+    result = bigflow_cli("plugins", "check", "--json")
+    assert result.exit_code == 3
     assert "command 'plugins' from plugin 'impostor' collides with a core command; ignored" in result.stderr
 
 

@@ -264,7 +264,7 @@ def test_a_push_refused_by_the_registry_is_one_line(built, refusing_registry):
 
 def test_deploy_to_an_environment_without_a_repository_says_where_to_set_it(built):
     root, _ = built
-    done = bigflow(root, "deploy", "image", "--config", "prod")
+    done = bigflow(root, "deploy", "image", "--config", "prod", "--yes")
     assert done.stderr.splitlines()[-1] == (
         "Error: environment 'prod' has no docker_repository: set it in [tool.bigflow.environments.prod] "
         "of pyproject.toml")

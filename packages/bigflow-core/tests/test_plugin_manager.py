@@ -108,9 +108,9 @@ def test_two_plugins_with_the_same_job_type_conflict(fixture_host, capsys):
     with pytest.raises(PluginError) as error:
         host.contribution("job_type", "good")
     assert str(error.value) == (
-        "job type 'good' is provided by several plugins (good, dup); disable one with BIGFLOW_DISABLE_PLUGINS"
+        "job type 'good' is provided by several plugins (dup, good); disable one with BIGFLOW_DISABLE_PLUGINS"
     )
-    assert "job type 'good' is provided by both 'good' and 'dup'" in capsys.readouterr().err
+    assert "job type 'good' is provided by both 'dup' and 'good'" in capsys.readouterr().err
 
 
 def test_unknown_contribution_suggests_the_nearest(fixture_host):
@@ -141,3 +141,48 @@ def test_api_fast_path_agrees_with_packaging(spec):
     from bigflow.version import PLUGIN_API_VERSION
 
     assert (api_mismatch(spec) == "") == SpecifierSet(spec).contains(PLUGIN_API_VERSION)
+
+
+def test_plugin_hanging_at_import_fails_after_the_time_limit(fixture_host, monkeypatch, capsys):
+    monkeypatch.setenv("BIGFLOW_PLUGIN_IMPORT_TIMEOUT", "0.3")
+    host = fixture_host(("good", "good_plugin"), ("hangs", "hangs_at_import"))
+    host.load()
+    assert host.plugin("hangs").status_text == "failed: PluginError: import did not finish in 0.3 s"
+    assert host.contribution("job_type", "good")
+    assert "plugin 'hangs' failed: PluginError: import did not finish in 0.3 s" in capsys.readouterr().err
+
+
+def test_plugin_without_an_api_range_is_taken_as_the_current_major(fixture_host):
+    host = fixture_host(("good", "good_plugin"), api=None)
+    assert host.load().plugins[0].status == OK
+
+
+def test_provides_is_checked_against_what_the_plugin_registers(fixture_host):
+    from bigflow.plugins.checks import provides_problems, registered_by
+    from bigflow.plugins.discovery import PluginInfo
+    from bigflow.plugins.manager import PluginHost
+
+    fixture_host()  # puts the fixture modules on sys.path
+    info = PluginInfo(
+        name="good", version="1", modules={"good": "good_plugin"}, api=">=1,<2",
+        provides={"job_type": ["good", "ghost"]},
+        locations={("job_type", "good"): "good_plugin:GoodJob", ("job_type", "ghost"): "good_plugin:GhostJob"},
+    )
+    host = PluginHost([info]).load()
+    assert provides_problems(host.plugins[0], registered_by(host)["good"]) == [
+        "good: declares job type 'ghost' in bigflow.provides but never registers it",
+        "good: registers command 'good' but does not declare it in bigflow.provides: "
+        "add \"command:good\" = \"module:object\"",
+        "good: job type 'ghost' is said to live at 'good_plugin:GhostJob', which cannot be imported "
+        "(AttributeError: module 'good_plugin' has no attribute 'GhostJob')",
+    ]
+
+
+def test_an_undeclared_config_source_is_reported_as_never_consulted(fixture_host):
+    from bigflow.plugins.checks import provides_problems, registered_by
+
+    host = fixture_host(("vaulty", "undeclared_source")).load()
+    assert provides_problems(host.plugins[0], registered_by(host)["vaulty"]) == [
+        "vaulty: registers config source 'vault' but does not declare it in bigflow.provides (so it is never "
+        "consulted): add \"config_source:vault\" = \"module:object\"",
+    ]

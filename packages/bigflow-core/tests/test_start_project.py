@@ -58,6 +58,13 @@ def test_generated_project_has_settings_environments_and_files(bigflow_cli, in_t
     assert f"Created project 'sales-data' in {root}" in result.stdout
 
 
+def test_json_says_what_was_created(bigflow_cli, in_tmp):
+    result = bigflow_cli("start-project", "jsoned", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json() == {"name": "jsoned", "path": str((in_tmp / "jsoned").resolve()),
+                             "examples": [{"name": "hello", "plugin": "bigflow-core"}]}
+
+
 def test_missing_cloud_values_are_left_as_comments(bigflow_cli, in_tmp):
     assert bigflow_cli("start-project", "bare", "--no-input").exit_code == 0
     text = (in_tmp / "bare/pyproject.toml").read_text()

@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 GOOGLE_ENDPOINT = "https://storage.googleapis.com"
 

@@ -18,9 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bigflow import runtimes
-from bigflow.artifacts import Artifact
-from bigflow.errors import BigflowError
+from bigflow.api import Artifact, BigflowError, Option, runtimes
 from bigflow_airflow import __version__
 from bigflow_airflow.settings import DagSettings
 from bigflow_airflow.spec import DagSpec, dag_spec
@@ -51,7 +49,7 @@ def default_start_time(root: Path) -> datetime:
     """The commit time of HEAD (UTC): the same for every build of one commit, so the output is reproducible."""
     from datetime import UTC
 
-    from bigflow.versioning import git
+    from bigflow.api import git
 
     try:
         stamp = git(root, "log", "-1", "--format=%ct")
@@ -62,10 +60,10 @@ def default_start_time(root: Path) -> datetime:
 
 
 def resolve_environment(project: Any, env: str | None) -> tuple[str, Mapping[str, Any]]:
-    """The chosen environment's name and resolved configuration values."""
-    from bigflow import environment
+    """The chosen environment's name and resolved configuration values (resolved once per process)."""
+    from bigflow.api import environment
 
-    config = environment.get(project, env)
+    config = environment(env, project)
     return config.name, config
 
 
@@ -84,7 +82,7 @@ def render_dags(project: Any, env: str | None = None, *, renderer_name: str | No
     name = renderer_name or settings.operator
     chosen = renderer(name, env_name)
     if version is None:
-        from bigflow.versioning import project_version
+        from bigflow.api import project_version
 
         version = project_version(project.root)
     image = image_reference(settings, version) if getattr(chosen, "needs_image", True) else None
@@ -169,13 +167,18 @@ def artifacts(root: Path, directory: Path, rendered: list[RenderedDag], *, parti
 
 
 class DagsBuilder:
-    """The ``dags`` artifact builder. Options (from ``bigflow build``): ``env``, ``version``, ``start_time``,
-    ``workflow`` (only that workflow's DAG: for a look at it; such a build cannot be deployed)."""
+    """The ``dags`` artifact builder: one DAG file per workflow, for the environment of ``bigflow build``."""
 
-    def build(self, project: Any, options: Mapping[str, Any]) -> list[Artifact]:
+    options = (
+        Option("workflow", short="w", metavar="ID",
+               help="only this workflow's DAG (for a look at it; such a build cannot be deployed)."),
+        Option("start-time", short="t", metavar="'YYYY-MM-DD[ HH:MM:SS]'", help="start date of the DAGs."),
+    )
+
+    def build(self, project: Any, env: Any, options: Mapping[str, Any]) -> list[Artifact]:
         only = options.get("workflow")
-        rendered = render_dags(project, options.get("env"), version=options.get("version"),
-                               start_time=options.get("start_time"), only_workflow=only)
+        rendered = render_dags(project, env.name, version=options["version"], start_time=options.get("start_time"),
+                               only_workflow=only)
         directory = project.root / DAGS_DIR / rendered[0].spec.env
         write_dags(directory, rendered, partial=bool(only))
         return artifacts(project.root, directory, rendered, partial=bool(only))

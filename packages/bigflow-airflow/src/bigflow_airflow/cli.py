@@ -6,7 +6,7 @@ import click
 
 
 def _project():
-    from bigflow.project import find_project, require_project
+    from bigflow.api import find_project, require_project
 
     find_project.cache_clear()  # pyproject.toml may have changed since an earlier lookup in this process
     return require_project()

@@ -20,10 +20,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bigflow.artifacts import Manifest, Plan
-from bigflow.environment import Environment
-from bigflow.errors import BigflowError
-from bigflow.exit_codes import INTERRUPTED
+from bigflow.api import BigflowError, Environment, Manifest, Option, Plan, exit_codes
 from bigflow_airflow.bucket import GOOGLE_ENDPOINT, Bucket, Interrupted
 from bigflow_airflow.deploy_lock import Lease, break_lock
 from bigflow_airflow.releases import LOCK, Changes, Releases, release_id
@@ -137,9 +134,11 @@ def _confirm_break(description: str) -> bool:
 class ComposerTarget:
     """Deploy target ``composer``; config keys ``dags_bucket`` (required), ``storage_endpoint``,
     ``gcp_project_id``, ``storage_timeout_sec``, ``deploy_lock_lease_sec`` and ``deploy_lock_timeout_sec``;
-    option ``break_lock``."""
+    option ``--break-lock``."""
 
     name = "composer"
+    options = (Option("break-lock", flag=True,
+                      help="remove the deploy lock another deploy left (asks for confirmation) before deploying."),)
 
     def _prepare(self, project: Any, manifest: Manifest, env: str) -> tuple[Releases, dict[str, bytes], list[str],
                                                                              Mapping[str, Any]]:
@@ -153,11 +152,11 @@ class ComposerTarget:
                         endpoint=str(values.get("storage_endpoint") or GOOGLE_ENDPOINT))
         return Releases(bucket, f"dags/{project.name}/"), files, images, values
 
-    def plan(self, project: Any, manifest: Manifest, env: str) -> Plan:
+    def plan(self, project: Any, manifest: Manifest, env: Environment, options: Mapping[str, Any]) -> Plan:
         """What a deploy would change in the bucket; deploys nothing."""
         from bigflow_airflow.registry import image_digest
 
-        releases, files, images, _ = self._prepare(project, manifest, env)
+        releases, files, images, _ = self._prepare(project, manifest, env.name)
         deployed = releases.deployed()
         notes = []
         for image in images:
@@ -169,10 +168,11 @@ class ComposerTarget:
                 notes.append(f"image {image}: cannot check: {error}")
         return _plan(self.name, releases, releases.changes(deployed, files), notes)
 
-    def deploy(self, project: Any, manifest: Manifest, env: str, options: Mapping[str, Any] | None = None) -> Plan:
+    def deploy(self, project: Any, manifest: Manifest, env: Environment, options: Mapping[str, Any]) -> Plan:
         """Check the images, then upload the DAG files as a release and switch to it, under the project's lock."""
         from bigflow_airflow.registry import require_image
 
+        env = env.name
         releases, files, images, values = self._prepare(project, manifest, env)
         bucket = releases.bucket
         notes = [f"image {image}: {require_image(image)}" for image in images]
@@ -181,7 +181,7 @@ class ComposerTarget:
         release, switched = release_id(files), False
         with stopped_by_signals(bucket):
             try:
-                if (options or {}).get("break_lock") and break_lock(bucket, releases.prefix + LOCK, _confirm_break):
+                if options.get("break_lock") and break_lock(bucket, releases.prefix + LOCK, _confirm_break):
                     notes.append(f"removed the deploy lock {releases.uri(LOCK)}")
                 lease = Lease(bucket, releases.prefix + LOCK, lease_sec, {"version": manifest.version}).acquire(wait_sec)
                 try:
@@ -199,7 +199,7 @@ class ComposerTarget:
                 where = (f"after the switch to release {release}; the next deploy removes what is left" if switched
                          else "before the switch; the bucket serves the DAGs it served before")
                 raise BigflowError(f"deploy to {releases.uri()} stopped by {bucket.stopped_by or 'a failure'} "
-                                   f"{where}; the deploy lock is released", exit_code=INTERRUPTED) from None
+                                   f"{where}; the deploy lock is released", exit_code=exit_codes.INTERRUPTED) from None
         notes.append(f"release {release} (version {manifest.version}) is current" +
                      (f"; it replaced release {previous}" if previous and previous != release else ""))
         return _plan(self.name, releases, changes, notes)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bigflow.errors import BigflowError, RefusedError
+from bigflow.api import BigflowError, RefusedError
 from bigflow_airflow.bucket import Bucket
 
 _LIVE: set[str] = set()  # tokens of the leases this process holds now

@@ -1,33 +1,32 @@
-"""bigflow-airflow's own hook: ``register_dag_renderers`` (a DAG renderer per operator style).
+"""bigflow-airflow's own hook, added to bigflow's plugin host: ``register_dag_renderers``.
 
-Core's plugin contract has no hook for DAG renderers, so bigflow-airflow defines one under its own pluggy
-project name, ``bigflow_airflow``. Core ignores functions marked for another project, so a plugin puts the
-implementation in its usual ``bigflow`` hook module, next to its core hooks::
+bigflow-airflow adds it with core's ``register_hookspecs`` hook, so a plugin implements it like any core hook,
+with ``bigflow.api.hookimpl``, in its usual ``bigflow`` hook module::
 
-    from bigflow_airflow.hookspecs import hookimpl as airflow_hookimpl
+    from bigflow.api import hookimpl
 
-    @airflow_hookimpl
+    @hookimpl
     def register_dag_renderers(register):
         register("cloud-run", CloudRunRenderer())
 
-bigflow-airflow collects it from the hook modules core has loaded (same discovery, isolation and
-``BIGFLOW_DISABLE_PLUGINS``); no extra entry point is needed.
+Same discovery, isolation and ``BIGFLOW_DISABLE_PLUGINS`` as every hook; no extra entry point is needed.
+``bigflow_airflow.hookspecs.hookimpl`` is the same marker, kept for plugins written against 0.x.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pluggy
+from bigflow.api import hookimpl, hookspec
 
-PROJECT = "bigflow_airflow"
-hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
+__all__ = ["hookimpl", "register_dag_renderers"]
 
 
 @hookspec
 def register_dag_renderers(register: Any) -> None:
     """Contribute DAG renderers, chosen per environment with the ``airflow_operator`` key.
+
+    Called the first time a DAG is rendered (``bigflow build dags``).
 
     :param register: ``register(name, renderer)``; ``renderer.render(spec: bigflow_airflow.spec.DagSpec) -> str``
         returns the DAG file's text; ``renderer.needs_image`` (default True) says whether the DAG runs the

@@ -23,9 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bigflow import runtimes
-from bigflow.artifacts import Manifest, Plan
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError, Environment, Manifest, Plan, runtimes
 from bigflow_airflow.builder import RenderedDag, render_dags, resolve_environment, write_replacing
 
 INSTALL_HINT = ("install it in its own venv (python3 -m venv ~/airflow-venv && ~/airflow-venv/bin/pip install "
@@ -70,7 +68,7 @@ def locate(values: Mapping[str, Any], env: str) -> LocalAirflow:
 
 def working_tree_version(root: Path) -> str:
     """The version for the DAG header: from git, else ``working tree`` (the jobs run it; git is not needed)."""
-    from bigflow.versioning import project_version
+    from bigflow.api import project_version
 
     try:
         return project_version(root)
@@ -151,14 +149,16 @@ class LocalAirflowTarget:
         return Plan(self.name, notes=[f"skipped: environment {env!r} sets no airflow_home; set it to deploy "
                                       "there (bigflow airflow deploy/test use $AIRFLOW_HOME or ~/airflow)"])
 
-    def plan(self, project: Any, manifest: Manifest | None, env: str) -> Plan:
-        return self._skipped(project, env) or prepare(project, env).plan
+    options = ()
 
-    def deploy(self, project: Any, manifest: Manifest | None, env: str) -> Plan:
-        skipped = self._skipped(project, env)
+    def plan(self, project: Any, manifest: Manifest | None, env: Environment, options: Mapping[str, Any]) -> Plan:
+        return self._skipped(project, env.name) or prepare(project, env.name).plan
+
+    def deploy(self, project: Any, manifest: Manifest | None, env: Environment, options: Mapping[str, Any]) -> Plan:
+        skipped = self._skipped(project, env.name)
         if skipped:
             return skipped
-        deploy = prepare(project, env)
+        deploy = prepare(project, env.name)
         deploy.write()
         return deploy.plan
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bigflow.plugins import hookimpl
-from bigflow_airflow.hookspecs import hookimpl as airflow_hookimpl
+from bigflow.api import hookimpl
 
 
 @hookimpl
@@ -31,7 +30,14 @@ def register_commands(register: Any) -> None:
     register("airflow", airflow)
 
 
-@airflow_hookimpl
+@hookimpl
+def register_hookspecs(register: Any) -> None:
+    from bigflow_airflow import hookspecs
+
+    register(hookspecs)
+
+
+@hookimpl
 def register_dag_renderers(register: Any) -> None:
     from bigflow_airflow.render import BUILTIN
 

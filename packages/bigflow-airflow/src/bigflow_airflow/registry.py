@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 MANIFEST_TYPES = ", ".join([
     "application/vnd.oci.image.index.v1+json",
@@ -62,7 +62,7 @@ def _reason(error: BaseException, timeout: float) -> str:
 
 def _google_token() -> str | None:
     """An access token from Application Default Credentials, or None when there are none."""
-    from bigflow.gcp import adc_access_token
+    from bigflow.api import adc_access_token
 
     try:
         return adc_access_token()

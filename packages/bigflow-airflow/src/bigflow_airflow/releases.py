@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from importlib.resources import files as package_files
 from typing import Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 from bigflow_airflow.bucket import Bucket, Remote, md5_base64
 
 STATE = ".bigflow/"

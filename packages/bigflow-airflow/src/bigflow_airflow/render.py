@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from bigflow.ids import PIN_TASK
+from bigflow.api import ids
 from bigflow_airflow.spec import DagSpec, TaskSpec
 
 #: the run's logical date as `bigflow run --runtime` takes it (Airflow 3 runs may lack a logical date)
@@ -120,7 +120,7 @@ class PythonDagRenderer:
         }
         lines = ["with DAG(", _kwargs(args, "    ").rstrip("\n"), "):"]
         if self.pins_image(spec):  # the run's first task returns IMAGE as parsed then: the image of the whole run
-            lines.append(f"    pin = PythonOperator(task_id={PIN_TASK!r}, python_callable=lambda: IMAGE)")
+            lines.append(f"    pin = PythonOperator(task_id={ids.PIN_TASK!r}, python_callable=lambda: IMAGE)")
         lines.append("    t = {}")
         for task in spec.tasks:
             lines.append(f"    t[{task.task_id!r}] = {self.task_call(spec, task)}")
@@ -152,7 +152,7 @@ class KubernetesRenderer(PythonDagRenderer):
     def pod_arguments(self, spec: DagSpec) -> dict[str, str]:
         """Keyword arguments shared by every task of the DAG, as source text."""
         settings = spec.settings
-        image = f"{{{{ ti.xcom_pull(task_ids={PIN_TASK!r}) }}}}" if self.pins_image(spec) else spec.image
+        image = f"{{{{ ti.xcom_pull(task_ids={ids.PIN_TASK!r}) }}}}" if self.pins_image(spec) else spec.image
         args = {
             "image": repr(image),
             "cmds": lit(shlex.split(settings.pod_command)),

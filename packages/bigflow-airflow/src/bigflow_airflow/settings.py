@@ -2,7 +2,7 @@
 
 Every key is optional unless the chosen operator or deploy target needs it; see docs/airflow.md. Values may
 come from ``[tool.bigflow.environments.<env>]``, a ``Config`` in code or ``bf_<key>`` variables; the
-:class:`~bigflow.environment.Environment` getters convert strings (``"a,b"``, ``"k=v,k2=v2"``, ``true``).
+:class:`~bigflow.api.Environment` getters convert strings (``"a,b"``, ``"k=v,k2=v2"``, ``true``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bigflow.environment import Environment
-from bigflow.errors import BigflowError
-from bigflow.settings import Setting
+from bigflow.api import BigflowError, Environment, Setting
 
 DEFAULT_NAMESPACE = "composer-user-workloads"
 DEFAULT_STARTUP_TIMEOUT_SEC = 600

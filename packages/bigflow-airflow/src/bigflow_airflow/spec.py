@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bigflow import ids, schedules
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError, ids, schedules
 from bigflow_airflow.ids import pod_name
 from bigflow_airflow.settings import DagSettings
 
@@ -65,7 +64,7 @@ def _setting(job: Any, name: str, minimum: int) -> int:
     """A retry/timeout attribute of a job (duck-typed jobs may lack it: ``Job``'s default, as in 1.x)."""
     value = getattr(job, name, None)
     if value is None or (value == 0 and minimum > 0):
-        from bigflow.workflow import Job
+        from bigflow.api import Job
 
         value = getattr(Job, name)
     if type(value) is int and value >= minimum:  # the common case, checked first: this runs for every job

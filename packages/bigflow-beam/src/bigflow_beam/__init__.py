@@ -5,7 +5,7 @@ Names are imported lazily: importing the plugin does not import Beam.
 
 from __future__ import annotations
 
-from bigflow.lazy import lazy_exports
+from bigflow.api import lazy_exports
 
 __version__ = "0.1.0"
 

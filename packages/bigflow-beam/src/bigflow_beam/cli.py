@@ -16,14 +16,13 @@ def beam() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
 def jobs(env: str | None, everything: bool, as_json: bool) -> None:
     """List the project's Dataflow jobs that are running (labelled with one of its workflows)."""
-    from bigflow import environment
-    from bigflow.project import find_project, require_project
+    from bigflow.api import environment, find_project, require_project
     from bigflow_beam.dataflow import DataflowApi
     from bigflow_beam.options import label_value
 
     find_project.cache_clear()  # the cwd may have changed since an earlier lookup in this process
     project = require_project()
-    config = environment.get(project, env)
+    config = environment(env, project)
     api = DataflowApi(config, config.name)
     found = api.jobs(active_only=not everything)
     if not everything:
@@ -36,7 +35,7 @@ def jobs(env: str | None, everything: bool, as_json: bool) -> None:
         "workflow": job.labels.get("workflow_id", ""), "url": api.console_url(job.id),
     } for job in found]
     if as_json:
-        from bigflow.cli.output import print_json
+        from bigflow.api import print_json
 
         print_json(rows)
         return
@@ -44,8 +43,8 @@ def jobs(env: str | None, everything: bool, as_json: bool) -> None:
         click.echo(f"no {'' if everything else 'running '}Dataflow jobs of {project.name} in "
                    f"{api.project}/{api.region}")
         return
-    from bigflow.cli.output import print_table
+    from bigflow.api import print_table
 
     columns = ("name", "id", "type", "state", "created", "workflow")
-    print_table(f"Dataflow jobs in {api.project}/{api.region} (environment {config.env})",
+    print_table(f"Dataflow jobs in {api.project}/{api.region} (environment {config.name})",
                 tuple(c.title() for c in columns), [tuple(r[c] for c in columns) for r in rows])

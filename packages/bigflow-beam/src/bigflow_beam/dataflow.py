@@ -6,8 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
-from bigflow.environment import Environment
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError, Environment
 from bigflow_beam.options import config_value
 
 logger = logging.getLogger(__name__)
@@ -59,8 +58,7 @@ def built_artifacts(config: Mapping[str, Any]) -> tuple[str | None, str | None]:
     The image is named as ``bigflow deploy image`` pushes it: the environment's ``docker_repository`` with the
     built tag, else the name it was built under.
     """
-    from bigflow.artifacts import Manifest
-    from bigflow.project import find_project
+    from bigflow.api import Manifest, find_project
 
     project = find_project()
     manifest = Manifest.read(project.root, required=False) if project else None
@@ -82,7 +80,7 @@ def installed_image(config: Mapping[str, Any], package: str | None) -> str | Non
         return None
     from importlib.metadata import PackageNotFoundError, packages_distributions, version
 
-    from bigflow.builders.image import image_tag
+    from bigflow.api import image_tag
 
     for distribution in packages_distributions().get(package, []):
         try:

@@ -16,12 +16,12 @@ The Dataflow API is reached through ``bigflow_beam.dataflow.DataflowApi``.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bigflow.artifacts import Manifest, Plan
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError, Environment, Manifest, Plan
 from bigflow_beam.dataflow import STOPPING, DataflowApi
 
 NAME = "dataflow-streaming"
@@ -52,14 +52,16 @@ class Decision:
 class DataflowStreamingTarget:
     """See the module docstring."""
 
-    def plan(self, project: Any, manifest: Manifest, env: str, options: dict[str, Any] | None = None) -> Plan:
+    options = ()
+
+    def plan(self, project: Any, manifest: Manifest, env: Environment, options: Mapping[str, Any]) -> Plan:
         plan, decisions, _ = self._decide(project, env)
         for decision in decisions:
             (plan.add if decision.action == "start" else plan.change).append(decision.describe())
             plan.notes.extend(decision.notes)
         return plan
 
-    def deploy(self, project: Any, manifest: Manifest, env: str, options: dict[str, Any] | None = None) -> Plan:
+    def deploy(self, project: Any, manifest: Manifest, env: Environment, options: Mapping[str, Any]) -> Plan:
         plan, decisions, api = self._decide(project, env)
         for decision in decisions:
             if decision.action == "replace":
@@ -77,14 +79,13 @@ class DataflowStreamingTarget:
 
     # -- deciding --------------------------------------------------------------------------------
 
-    def _decide(self, project: Any, env: str) -> tuple[Plan, list[Decision], DataflowApi | None]:
-        from bigflow import environment
-        from bigflow.workflow import JobContext
+    def _decide(self, project: Any, config: Environment) -> tuple[Plan, list[Decision], DataflowApi | None]:
+        from bigflow.api import JobContext
         from bigflow_beam.runners import DATAFLOW, choose_runner
         from bigflow_beam.streaming import BeamStreamingJob
 
         plan = Plan(NAME)
-        config = environment.get(project, env)
+        env = config.name
         found = [(workflow, job) for workflow in project.finder.all() for job in workflow.jobs
                  if isinstance(job, BeamStreamingJob)]
         if not found:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 
 class BeamJobError(BigflowError, ValueError):

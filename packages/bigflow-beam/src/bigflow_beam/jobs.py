@@ -12,8 +12,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError
-from bigflow.workflow import Job, JobContext
+from bigflow.api import BigflowError, Job, JobContext
 from bigflow_beam import options as opts
 from bigflow_beam.errors import BeamJobError, PipelineFailed, PipelineTimeout
 from bigflow_beam.runners import DATAFLOW, choose_runner

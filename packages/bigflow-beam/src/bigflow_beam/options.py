@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
-from bigflow.environment import Environment
+from bigflow.api import Environment
 from bigflow_beam.settings import DATAFLOW_CONFIG_KEYS
 
 #: Option names of BigFlow 1.x jobs -> the Beam option they mean now (1.x's max_workers was silently ignored).

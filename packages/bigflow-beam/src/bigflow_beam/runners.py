@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 LOCAL = "local"
 DATAFLOW = "DataflowRunner"

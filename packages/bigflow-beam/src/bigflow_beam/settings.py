@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bigflow.settings import Setting
+from bigflow.api import Setting
 
 #: Beam option -> the configuration key that sets it for Dataflow; ``dataflow_<key>`` takes precedence over
 #: ``<key>``, so settings shared with other plugins (project, region, network) can be overridden for Dataflow.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from bigflow.workflow import JobContext
+from bigflow.api import JobContext
 from bigflow_beam import options as opts
 from bigflow_beam.errors import BeamJobError
 from bigflow_beam.jobs import BeamJob

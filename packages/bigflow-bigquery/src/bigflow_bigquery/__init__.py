@@ -5,7 +5,7 @@ Names are imported lazily so that loading the plugin does not import the BigQuer
 
 from __future__ import annotations
 
-from bigflow.lazy import lazy_exports
+from bigflow.api import lazy_exports
 
 __version__ = "0.1.0"
 

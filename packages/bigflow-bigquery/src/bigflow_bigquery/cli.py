@@ -28,7 +28,7 @@ def bigquery() -> None:
               help="Print at most this many rows.")
 def query(sql: str, env: str | None, dry_run: bool, as_json: bool, max_rows: int) -> None:
     """Run SQL in an environment's BigQuery (the emulator for 'local') and print the rows."""
-    from bigflow.cli.output import print_json, print_table
+    from bigflow.api import print_json, print_table
     from bigflow_bigquery.config import DatasetConfig
     from bigflow_bigquery.dataset import DatasetManager
 
@@ -107,7 +107,7 @@ def status(env: str | None, as_json: bool) -> None:
             "pid": running.pid if running else None, "data_dir": str(project_emulator.data_dir),
             "has_data": project_emulator.data_dir.is_dir() and any(project_emulator.data_dir.iterdir())}
     if as_json:
-        from bigflow.cli.output import print_json
+        from bigflow.api import print_json
 
         print_json(info)
     elif running:

@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bigflow.configuration import Config, current_env
-from bigflow.errors import ConfigError
+from bigflow.api import Config, ConfigError, current_env
 
 if TYPE_CHECKING:
     from bigflow_bigquery.dataset import InteractiveDatasetManager

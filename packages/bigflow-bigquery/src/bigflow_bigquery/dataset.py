@@ -19,9 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError
-from bigflow.runtimes import parse as parse_runtime
-from bigflow.runtimes import runtime_str
+from bigflow.api import BigflowError, runtimes
 from bigflow_bigquery import engine, statements
 from bigflow_bigquery.config import DatasetConfig, DatasetSpec
 from bigflow_bigquery.errors import sql_error
@@ -75,7 +73,7 @@ class DatasetManager:
                  peek_limit: int = DEFAULT_PEEK_LIMIT) -> None:
         self.spec = spec
         self.settings = settings
-        self.runtime_str = runtime_str(runtime)
+        self.runtime_str = runtimes.runtime_str(runtime)
         self.project_id: str = spec.project_id or settings.default_project or ""
         self.dataset_name = spec.dataset_name
         self.internal_tables: dict[str, str] = {t: self._table_id(t) for t in spec.internal_tables}
@@ -287,7 +285,7 @@ class DatasetManager:
     # ------------------------------------------------------------------------------------------ templating, ids
 
     def template_variables(self, custom_run_datetime: str | None = None) -> dict[str, Any]:
-        return {**self.extras, "dt": runtime_str(custom_run_datetime) if custom_run_datetime else self.runtime_str}
+        return {**self.extras, "dt": runtimes.runtime_str(custom_run_datetime) if custom_run_datetime else self.runtime_str}
 
     def tables(self) -> dict[str, str]:
         self.client  # noqa: B018 - resolves the project id when it comes from the credentials
@@ -320,7 +318,7 @@ class DatasetManager:
             return self._table_id(match.group("table")), Window.of(start, _DECORATOR_UNITS[len(digits)])
         if not partitioned:
             return self._table_id(table_name), None
-        runtime = parse_runtime(custom_run_datetime or self.runtime_str)
+        runtime = runtimes.parse(custom_run_datetime or self.runtime_str)
         return self._table_id(table_name), (runtime, unit(partition_type) if partition_type else None)
 
     def _window(self, window: Window | tuple[datetime, str | None] | None, target: Target,

@@ -29,7 +29,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 HOST = "127.0.0.1"
 DUCKDB_HOME_ENV = "BIGFLOW_DUCKDB_HOME"

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 from bigflow_bigquery.settings import EMULATOR, Settings
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def emulator_url(settings: Settings) -> str:
 
 def emulator_dir(settings: Settings) -> Path:
     """``bigquery_emulator_dir`` (relative to the project), else ``.bigflow/bigquery`` in the current project."""
-    from bigflow.project import find_project
+    from bigflow.api import find_project
 
     project = find_project(Path.cwd())
     root = project.root if project else Path.cwd()

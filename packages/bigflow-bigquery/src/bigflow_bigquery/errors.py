@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 
 class AliasNotFoundError(BigflowError, ValueError):

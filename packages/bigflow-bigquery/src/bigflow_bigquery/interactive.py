@@ -7,9 +7,8 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bigflow.errors import BigflowError
-from bigflow.workflow import Job as BaseJob
-from bigflow.workflow import JobContext
+from bigflow.api import BigflowError, JobContext
+from bigflow.api import Job as BaseJob
 from bigflow_bigquery.config import DatasetConfig
 from bigflow_bigquery.dataset import DEFAULT_OPERATION_NAME, DEFAULT_PEEK_LIMIT, DatasetManager, bind
 

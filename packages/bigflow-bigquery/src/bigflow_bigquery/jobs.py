@@ -6,8 +6,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-from bigflow.errors import BigflowError
-from bigflow.workflow import Job, JobContext
+from bigflow.api import BigflowError, Job, JobContext
 from bigflow_bigquery.config import DatasetConfig
 from bigflow_bigquery.dataset import InteractiveDatasetManager, bind
 from bigflow_bigquery.partitions import unit

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 UNITS = ("HOUR", "DAY", "MONTH", "YEAR")
 

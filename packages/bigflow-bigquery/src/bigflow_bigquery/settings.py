@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bigflow.environment import Environment
-from bigflow.errors import BigflowError
-from bigflow.settings import Setting
+from bigflow.api import BigflowError, Environment, Setting
 
 EMULATOR = "emulator"
 PRODUCTION = "bigquery"
@@ -111,15 +109,15 @@ def current_settings(env: str | None = None) -> Settings:
     """Settings for code running outside a job (``.run()`` in a notebook, ``bigflow bigquery query``).
 
     The environment is ``env``, else ``bf_env``; its configuration comes from the current project when there
-    is one (``bigflow.environment.get``), else from nothing (Google BigQuery with ADC).
+    is one (``bigflow.api.environment``), else from nothing (Google BigQuery with ADC).
     """
-    from bigflow.project import find_project
+    from bigflow.api import find_project
 
     env = env or os.environ.get("bf_env") or None
     project = find_project(Path.cwd())
     if project is None:
         return Settings.from_config({}, env)
-    from bigflow import environment
+    from bigflow.api import environment
 
-    resolved = environment.get(project, env)
+    resolved = environment(env, project)
     return Settings.from_config(resolved, resolved.name)

@@ -15,7 +15,7 @@ Run it offline against the BigQuery emulator (the local environment):
 In dev and prod the same code runs on Google BigQuery, in the environment's gcp_project_id.
 """
 
-from bigflow.workflow import Workflow
+from bigflow.api import Workflow
 from bigflow_bigquery import BigQueryJob, DatasetConfig, component, sensor
 
 dataset = DatasetConfig(

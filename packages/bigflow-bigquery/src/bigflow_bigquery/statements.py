@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 from bigflow_bigquery.partitions import Window
 
 INGESTION_TIME = "_PARTITIONTIME"

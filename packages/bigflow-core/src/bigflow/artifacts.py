@@ -1,8 +1,8 @@
 """Build artifacts and the build manifest that deploy targets read, so they use exactly what was built.
 
-An artifact builder (registered with ``register_artifact_builders``) returns ``Artifact`` records; ``bigflow
-build`` writes them to ``build/manifest.json``. A deploy target (``register_deploy_targets``) reads the
-manifest and returns a ``Plan`` before it deploys.
+An artifact builder (``bigflow.api.ArtifactBuilder``) returns ``Artifact`` records; ``bigflow build`` writes
+them to ``build/manifest.json``. A deploy target (``bigflow.api.DeployTarget``) reads the manifest and returns a
+``Plan`` of what it would do, or did.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bigflow.errors import BigflowError
 
@@ -70,17 +70,31 @@ class Manifest:
         return path
 
     @classmethod
-    def read(cls, root: Path, *, required: bool = True) -> Manifest | None:
+    def read(cls, root: Path, *, required: bool = True, rebuild: str = "bigflow build") -> Manifest | None:
+        """The manifest of the project at ``root``; None when absent and not ``required``.
+
+        A missing (when required), truncated or malformed manifest is a one-line error whose hint is the
+        command ``rebuild`` (e.g. ``bigflow build --config prod``); a malformed one is a ``CorruptManifest``.
+        """
         path = root / MANIFEST
         try:
             data = json.loads(path.read_text())
         except FileNotFoundError:
             if required:
-                raise BigflowError(f"{path} not found; run 'bigflow build' first") from None
+                raise BigflowError(f"{MANIFEST} not found; run '{rebuild}' first") from None
             return None
         except ValueError as error:
-            raise BigflowError(f"{path} is not valid JSON ({error}); run 'bigflow build' again") from None
-        return cls(data["project"], data["version"], [Artifact(**a) for a in data.get("artifacts", [])])
+            raise CorruptManifest(f"{MANIFEST} is not valid JSON ({error}); run '{rebuild}' to rebuild it") from None
+        try:
+            return cls(str(data["project"]), str(data["version"]),
+                       [Artifact(**a) for a in data.get("artifacts", [])])
+        except (KeyError, TypeError, AttributeError) as error:
+            problem = f"has no {error.args[0]!r}" if isinstance(error, KeyError) else "is not a bigflow manifest"
+            raise CorruptManifest(f"{MANIFEST} {problem}; run '{rebuild}' to rebuild it") from None
+
+
+class CorruptManifest(BigflowError):
+    """``build/manifest.json`` exists but cannot be read (``bigflow build`` starts a new one)."""
 
 
 @dataclass
@@ -97,17 +111,3 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not (self.add or self.change or self.remove)
-
-
-class ArtifactBuilder(Protocol):
-    """What ``register_artifact_builders`` registers."""
-
-    def build(self, project: Any, options: dict[str, Any]) -> list[Artifact]: ...
-
-
-class DeployTarget(Protocol):
-    """What ``register_deploy_targets`` registers."""
-
-    def plan(self, project: Any, manifest: Manifest, env: str) -> Plan: ...
-
-    def deploy(self, project: Any, manifest: Manifest, env: str) -> Plan: ...

@@ -80,19 +80,10 @@ class Environment(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"Environment({self.name!r}, {self.mask(repr(mask(self._values)))})"
 
-    @property
-    def env(self) -> str:
-        """The environment's name (as ``context.env``)."""
-        return self.name
-
     def source(self, key: str) -> str:
         """Where ``key``'s value came from: ``pyproject.toml``, ``code``, ``plugin:<name>``, ``env:bf_<key>``..."""
         declared = self.registry.get(key)
         return self._sources.get(key, "default" if declared and declared.setting.default is not None else "")
-
-    def as_config(self) -> dict[str, Any]:
-        """A plain dict of every value, the 1.x-compatible ``context.config``."""
-        return dict(self._values)
 
     # -- secrets -----------------------------------------------------------------------------------
     def mask(self, text: str) -> str:
@@ -365,6 +356,7 @@ def check_environment(environment: Environment) -> None:
 def settings_registry() -> Registry:
     """Core's settings and those every loaded plugin declares with ``register_settings``."""
     from bigflow import plugins
+    from bigflow.plugins.manager import current_plugin
 
     host = plugins.host()
     cached = host.__dict__.get("_bigflow_settings")
@@ -372,15 +364,14 @@ def settings_registry() -> Registry:
         return cached
     registry = core_registry()
     host.load()
-    for impl in host.pm.hook.register_settings.get_hookimpls():
-        owner = impl.plugin_name.partition(":")[0]
 
-        def register(name: str, setting: Any, owner: str = owner) -> None:
-            if getattr(setting, "name", name) != name:
-                raise ConfigError(f"plugin {owner!r} registered setting {setting.name!r} under the name {name!r}")
-            registry.add(setting, owner)
+    def register(name: str, setting: Any) -> None:
+        owner = current_plugin()
+        if getattr(setting, "name", name) != name:
+            raise ConfigError(f"plugin {owner!r} registered setting {setting.name!r} under the name {name!r}")
+        registry.add(setting, owner)
 
-        impl.function(register=register)
+    host.pm.hook.register_settings(register=register)
     host.__dict__["_bigflow_settings"] = registry  # one registry per plugin host (per process)
     return registry
 

@@ -87,6 +87,8 @@ def render_plugin(name: str, target: Path) -> Path:
         "module": module,
         "short": short.replace("_", "-"),
         "job_class": "".join(part.title() for part in short.split("_")) + "Job",
+        "target_class": "".join(part.title() for part in short.split("_")) + "Target",
+        "setting": f"{short}_dir",
         "api_major": str(major),
         "api_next": str(major + 1),
         "core_floor": f"{core_major}.{core_minor}",

@@ -7,7 +7,7 @@ plugin does not import Spark or the Google clients.
 
 from __future__ import annotations
 
-from bigflow.lazy import lazy_exports
+from bigflow.api import lazy_exports
 
 __version__ = "0.1.0"
 

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 from bigflow_spark.packaging import dependencies_zip, package_zip
 from bigflow_spark.process import SparkJobTimeout
 from bigflow_spark.settings import DataprocSettings, SparkSettings
 from bigflow_spark.spec import base_spec, render_main
 
 if TYPE_CHECKING:
-    from bigflow.project import Project
+    from bigflow.api import Project
     from bigflow_spark.jobs import PySparkJob
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def manifest_image(project: Project | None) -> str | None:
     """The project image of the last ``bigflow build`` (``build/manifest.json``), if one was built."""
     if project is None:
         return None
-    from bigflow.artifacts import Manifest
+    from bigflow.api import Manifest
 
     manifest = Manifest.read(project.root, required=False)
     images = manifest.of_kind("image") if manifest else []
@@ -74,7 +74,7 @@ def manifest_image(project: Project | None) -> str | None:
 
 def _without_secrets(job: PySparkJob, config: dict[str, Any]) -> dict[str, Any]:
     """The configuration minus secrets: the driver file is stored in GCS, where secrets do not belong."""
-    from bigflow.configuration import SecretStr, is_secret_key
+    from bigflow.api import SecretStr, is_secret_key
 
     secret = sorted(k for k, v in config.items() if is_secret_key(k) or isinstance(v, SecretStr))
     if secret:

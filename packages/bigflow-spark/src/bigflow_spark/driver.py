@@ -30,7 +30,7 @@ _current_context: Any = None
 def job_context() -> Any:
     """The ``JobContext`` of the PySparkJob whose driver is running (for drivers given as ``.py`` files)."""
     if _current_context is None:
-        from bigflow.errors import BigflowError
+        from bigflow.api import BigflowError
 
         raise BigflowError("bigflow_spark.job_context() is only available inside a PySparkJob driver")
     return _current_context
@@ -90,7 +90,7 @@ def build_session(spec: Mapping[str, Any]) -> Any:
 
 
 def make_context(data: Mapping[str, Any]) -> Any:
-    from bigflow.workflow import JobContext
+    from bigflow.api import JobContext
 
     return JobContext.make(runtime=datetime.fromisoformat(data["runtime"]), workflow_id=data.get("workflow_id"),
                            env=data.get("env"), config=dict(data.get("config") or {}), run_id=data.get("run_id"))

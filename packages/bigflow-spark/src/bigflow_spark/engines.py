@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 from bigflow_spark.java import java_home
 from bigflow_spark.packaging import check_installed, package_zip
 from bigflow_spark.process import run_driver_process

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 MIN_JAVA = 17
 INSTALL_HINT = ("install Java 17 (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless) "

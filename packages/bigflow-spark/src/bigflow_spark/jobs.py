@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bigflow.errors import BigflowError
-from bigflow.project import Project, find_project
-from bigflow.workflow import Job, JobContext
+from bigflow.api import BigflowError, Job, JobContext, Project, find_project
 from bigflow_spark.settings import conf_value, read_settings
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Hook implementations of the bigflow-spark plugin (kept light: engine imports happen inside hooks)."""
 
-from bigflow.plugins import hookimpl
+from bigflow.api import hookimpl
 
 
 @hookimpl

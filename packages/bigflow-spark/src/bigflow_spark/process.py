@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 from bigflow_spark.spec import render_main
 
 logger = logging.getLogger("bigflow_spark.driver")

@@ -14,9 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bigflow.environment import Environment
-from bigflow.errors import BigflowError
-from bigflow.settings import Setting
+from bigflow.api import BigflowError, Environment, Setting
 
 DEFAULT_MASTER = "local[*]"
 DEFAULT_RUNTIME_VERSION = "2.2"

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bigflow.errors import BigflowError
+from bigflow.api import BigflowError
 
 if TYPE_CHECKING:
     from bigflow_spark.jobs import PySparkJob

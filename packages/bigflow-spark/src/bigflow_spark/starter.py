@@ -17,7 +17,7 @@ import csv
 import io
 from importlib import resources
 
-from bigflow.workflow import Workflow
+from bigflow.api import Workflow
 from bigflow_spark import PySparkJob
 
 

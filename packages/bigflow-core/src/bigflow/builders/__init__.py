@@ -90,11 +90,3 @@ def last_error_line(output: str) -> str:
                       if line.startswith(("╰─▶", "cause:"))]
             return ": ".join([lines[index].lstrip("×").strip().rstrip(":"), *causes])
     return lines[-1] if lines else ""
-
-
-def say(message: str) -> None:
-    """A progress line on stderr (stdout stays for results); none with -q/--quiet."""
-    from bigflow.verbosity import quiet
-
-    if not quiet():
-        print(message, file=sys.stderr, flush=True)

@@ -24,14 +24,17 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bigflow import verbosity
 from bigflow.artifacts import Artifact, Manifest, Plan, file_digest
-from bigflow.builders import run_tool, say, uv_binary
+from bigflow.builders import run_tool, uv_binary
+from bigflow.contracts import Option
 from bigflow.errors import BigflowError
+from bigflow.output import say
 from bigflow.scaffold import TEMPLATES
 
 DEFAULT_DOCKERFILE = TEMPLATES / "project" / "Dockerfile"
@@ -84,19 +87,16 @@ def engine() -> Any:
     return client
 
 
-def docker_repository(project: Any, env: str | None, override: str | None = None,
-                      *, required: bool = False) -> str:
-    """The image repository: ``override``, the environment's ``docker_repository``, else the project name."""
+def docker_repository(project: Any, env: Any, override: str | None = None, *, required: bool = False) -> str:
+    """The image repository: ``override``, the ``docker_repository`` of ``env`` (an Environment), else the
+    project name."""
     repository = override
     if repository is None:
-        from bigflow import environment
-
-        config = environment.get(project, env)
-        repository = config.str("docker_repository")
+        repository = env.str("docker_repository")
         if repository is None and required:
             raise BigflowError(
-                f"environment {config.env!r} has no docker_repository: set it in "
-                f"[tool.bigflow.environments.{config.env}] of pyproject.toml"
+                f"environment {env.name!r} has no docker_repository: set it in "
+                f"[tool.bigflow.environments.{env.name}] of pyproject.toml"
             )
     repository = str(repository or re.sub(r"[^a-z0-9._-]+", "-", project.name.lower()))
     if not _REPOSITORY.match(repository):
@@ -163,7 +163,7 @@ def probe_base(client: Any, image: str, work: Path) -> BaseInfo:
     return info
 
 
-def project_wheel(project: Any, version: str) -> Path:
+def project_wheel(project: Any, env: Any, version: str) -> Path:
     """The wheel of ``version`` from the build manifest; built (tests not run) when it is not there."""
     from bigflow.builders.package import PackageBuilder
 
@@ -176,7 +176,7 @@ def project_wheel(project: Any, version: str) -> Path:
                 return path
     say(f"No wheel of version {version} in build/manifest.json; building it (tests not run: "
         "'bigflow build package' runs them)")
-    artifacts = PackageBuilder().build(project, {"version": version, "skip_tests": True})
+    artifacts = PackageBuilder().build(project, env, {"version": version, "skip_tests": True, "quiet": False})
     if manifest is None or manifest.version != version:
         manifest = Manifest(project.name, version)
     manifest.replace(["wheel", "sdist"], artifacts)
@@ -368,37 +368,40 @@ def export_tar(client: Any, image_id: str, tag: str, path: Path) -> None:
 
 
 class ImageBuilder:
-    """Artifact builder ``image``.
+    """Artifact builder ``image``: the environment's ``docker_repository`` names the image."""
 
-    Options: ``env`` (whose ``docker_repository`` names the image), ``version``, ``base_image``,
-    ``dockerfile``, ``cache_from`` (list), ``no_cache`` (bool), ``export_tar`` (bool), ``network`` (e.g.
-    'host' for a Dockerfile that downloads), ``quiet``.
-    """
+    options = (
+        Option("base-image", metavar="IMAGE",
+               help="base image (default: [tool.bigflow] base-image, else python:X.Y-slim of this Python)."),
+        Option("dockerfile", Path, metavar="FILE", help="Dockerfile to use (default: ./Dockerfile, else core's)."),
+        Option("cache-from", multiple=True, metavar="IMAGE", help="an image to reuse layers from (repeatable)."),
+        Option("no-cache", flag=True, help="build every layer anew."),
+        Option("export-tar", flag=True, help="also save the image to build/image-<tag>.tar."),
+        Option("network", metavar="MODE", help="network of RUN steps (e.g. 'host')."),
+    )
 
-    def build(self, project: Any, options: dict[str, Any]) -> list[Artifact]:
-        from bigflow.versioning import project_version
-
+    def build(self, project: Any, env: Any, options: Mapping[str, Any]) -> list[Artifact]:
         root = project.root
-        version = options.get("version") or project_version(root)
-        repository = docker_repository(project, options.get("env"))
+        version = options["version"]
+        repository = docker_repository(project, env)
         tag = f"{repository}:{image_tag(version)}"
         client = engine()
-        base_image = options.get("base_image") or project.settings.get("base-image") or \
+        base_image = options["base_image"] or project.settings.get("base-image") or \
             f"python:{sys.version_info[0]}.{sys.version_info[1]}-slim"
         base = probe_base(client, base_image, root / WORK)
-        wheel = project_wheel(project, version)
-        dockerfile = Path(options["dockerfile"]) if options.get("dockerfile") else None
-        cache_from = list(options.get("cache_from") or [])
+        wheel = project_wheel(project, env, version)
+        dockerfile = options["dockerfile"]
+        cache_from = list(options["cache_from"])
         for image in cache_from:
             _ensure_local(client, image)
-        quiet, no_cache = bool(options.get("quiet")) or verbosity.quiet(), bool(options.get("no_cache"))
+        quiet, no_cache = bool(options["quiet"]) or verbosity.quiet(), bool(options["no_cache"])
         deps_tag, lock_used, deps_built = dependencies_image(
             client, project, base, repository, root / WORK, cache_from=cache_from, no_cache=no_cache, quiet=quiet)
         context = stage_context(project, base, wheel, dockerfile)
         say(f"Building image {tag} (base {base_image}, Python {base.python}, dependencies {deps_tag})")
         result = run_build(client, context, tag, {"BASE_IMAGE": base_image, "DEPS_IMAGE": deps_tag,
                                                   "SITE_PACKAGES": base.site_packages},
-                           cache_from=cache_from, network=options.get("network"), quiet=quiet, no_cache=no_cache)
+                           cache_from=cache_from, network=options["network"], quiet=quiet, no_cache=no_cache)
         say(f"Built {tag} ({result.image_id[:19]}; {result.cached} of {result.steps} steps from cache; "
             f"dependencies image {'built' if deps_built else 'reused'})")
         artifacts = [Artifact("image", tag, None, result.image_id, {
@@ -407,7 +410,7 @@ class ImageBuilder:
             "dependencies_image": deps_tag, "dependencies_built": deps_built,
             "steps": result.steps, "cached_steps": result.cached,
         })]
-        if options.get("export_tar"):
+        if options["export_tar"]:
             path = root / "build" / f"image-{image_tag(version)}.tar"
             say(f"Exporting {tag} to {path.relative_to(root)}")
             export_tar(client, result.image_id, tag, path)
@@ -455,10 +458,10 @@ def registry_auth(repository: str) -> dict[str, str] | None:
     return {"username": "oauth2accesstoken", "password": token}
 
 
-def _image_artifact(manifest: Manifest) -> Artifact:
+def _image_artifact(manifest: Manifest, env: Any) -> Artifact:
     images = manifest.of_kind("image")
     if not images:
-        raise BigflowError("build/manifest.json has no image; run 'bigflow build image' first")
+        raise BigflowError(f"build/manifest.json has no image; run 'bigflow build image --config {env.name}' first")
     return images[-1]
 
 
@@ -507,14 +510,16 @@ def remote_digest(client: Any, reference: str, auth_config: dict[str, str] | Non
 class ImageTarget:
     """Deploy target ``image``: push the built image to the environment's ``docker_repository``."""
 
-    def plan(self, project: Any, manifest: Manifest, env: str, options: dict[str, Any] | None = None) -> Plan:
-        artifact = _image_artifact(manifest)
+    options = (Option("latest", flag=True, help="also tag and push 'latest'."),)
+
+    def plan(self, project: Any, manifest: Manifest, env: Any, options: Mapping[str, Any]) -> Plan:
+        artifact = _image_artifact(manifest, env)
         repository = docker_repository(project, env, required=True)
         plan = Plan("image")
         client = engine()
         auth_config = registry_auth(repository)
         local = _local_digest(client, artifact, repository)
-        for reference in _targets(artifact, repository, bool((options or {}).get("latest"))):
+        for reference in _targets(artifact, repository, bool(options["latest"])):
             try:
                 remote = remote_digest(client, reference, auth_config)
             except BigflowError as error:
@@ -529,13 +534,13 @@ class ImageTarget:
                 plan.change.append(reference)
         return plan
 
-    def deploy(self, project: Any, manifest: Manifest, env: str, options: dict[str, Any] | None = None) -> Plan:
-        artifact = _image_artifact(manifest)
+    def deploy(self, project: Any, manifest: Manifest, env: Any, options: Mapping[str, Any]) -> Plan:
+        artifact = _image_artifact(manifest, env)
         repository = docker_repository(project, env, required=True)
         client = engine()
         auth_config = registry_auth(repository)
         plan = Plan("image")
-        for reference in _targets(artifact, repository, bool((options or {}).get("latest"))):
+        for reference in _targets(artifact, repository, bool(options["latest"])):
             say(f"Pushing {reference}")
             pushed = push(client, str(artifact.digest), reference, auth_config)
             remote = remote_digest(client, reference, auth_config)

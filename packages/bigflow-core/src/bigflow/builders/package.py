@@ -18,14 +18,17 @@ import sys
 import tempfile
 import tomllib
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from bigflow.artifacts import Artifact
-from bigflow.builders import run_streamed, run_tool, say, uv_binary
+from bigflow.builders import run_streamed, run_tool, uv_binary
+from bigflow.contracts import Option
 from bigflow.errors import BigflowError
+from bigflow.output import say
 
 JUNIT = Path("build") / "test-results" / "junit.xml"
 DIST = Path("dist")
@@ -147,18 +150,18 @@ def publish(root: Path, built: tuple[Path, ...]) -> list[Path]:
 
 
 class PackageBuilder:
-    """Artifact builder ``package``: tests, then the wheel and sdist (options: ``skip_tests``, ``version``).
+    """Artifact builder ``package``: tests, then the wheel and sdist.
 
     The tests and the build run at the same time; the built files reach ``dist/`` only when the tests pass.
     """
 
-    def build(self, project: Any, options: dict[str, Any]) -> list[Artifact]:
-        from bigflow.versioning import project_version
+    options = (Option("skip-tests", flag=True, help="do not run the project's tests."),)
 
+    def build(self, project: Any, env: Any, options: Mapping[str, Any]) -> list[Artifact]:
         root = project.root
-        version = options.get("version") or project_version(root)
+        version = options["version"]
         with ThreadPoolExecutor(1) as pool, tempfile.TemporaryDirectory(prefix="bigflow-package-") as tmp:
-            tests = None if options.get("skip_tests") else pool.submit(run_tests, root)
+            tests = None if options["skip_tests"] else pool.submit(run_tests, root)
             try:
                 built = build_distributions(root, version, Path(tmp))
             finally:

@@ -20,6 +20,7 @@ import re
 import sys
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -27,8 +28,9 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from bigflow.artifacts import Artifact
-from bigflow.builders import run_tool, say, uv_binary
+from bigflow.builders import run_tool, uv_binary
 from bigflow.errors import BigflowError
+from bigflow.output import say
 
 INPUTS = ("requirements.in", "resources/requirements.in")
 HASH_PREFIX = "# bigflow-source-hash: "
@@ -226,7 +228,9 @@ def lock(project: Any, destination: Path | None = None) -> tuple[LockSpec, Lock]
 class RequirementsBuilder:
     """Artifact builder ``requirements``: the hashed lock file."""
 
-    def build(self, project: Any, options: dict[str, Any]) -> list[Artifact]:
+    options = ()
+
+    def build(self, project: Any, env: Any, options: Mapping[str, Any]) -> list[Artifact]:
         spec, result = lock(project)
         pinned = sum(1 for line in spec.lock.read_text().splitlines() if re.match(r"^[A-Za-z0-9].*==", line))
         local = f", {len(result.local)} from local directories ({', '.join(result.local)})" if result.local else ""

@@ -34,7 +34,8 @@ ALIASES = {"project-version": "version", "pv": "version", "build-dags": "build d
 
 def _plugin_commands() -> dict[str, str]:
     """Plugin-declared command names -> providing distribution, from metadata (no plugin is imported)."""
-    from bigflow.plugins.manager import DISABLED, INCOMPATIBLE, warn
+    from bigflow.output import warn
+    from bigflow.plugins.manager import DISABLED, INCOMPATIBLE
 
     found: dict[str, str] = {}
     for plugin in cli_host().plugins:

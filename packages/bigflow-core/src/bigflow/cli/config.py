@@ -16,7 +16,7 @@ def config() -> None:
 def show(env: str | None, as_json: bool) -> None:
     """Print every setting of ENV: value, type, source and the plugin that declared it (secrets masked)."""
     from bigflow import environment
-    from bigflow.cli.output import print_json, print_table
+    from bigflow.output import print_json, print_table
     from bigflow.project import require_project
 
     project = require_project()
@@ -34,7 +34,7 @@ def show(env: str | None, as_json: bool) -> None:
 @config.command("schema")
 def schema() -> None:
     """Print a JSON Schema of the [tool.bigflow] table of pyproject.toml (for editors and CI checks)."""
-    from bigflow.cli.output import print_json
     from bigflow.environment import settings_registry
+    from bigflow.output import print_json
 
     print_json(settings_registry().json_schema())

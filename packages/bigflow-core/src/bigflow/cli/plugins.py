@@ -16,66 +16,66 @@ def plugins() -> None:
 
 
 def describe(show_all: bool = False) -> list[dict[str, Any]]:
-    """One record per plugin distribution: status, hooks, what it provides (loads plugins, calls no engine)."""
+    """One record per plugin distribution, from metadata only: no plugin is imported."""
     from bigflow.cli.app import cli_host
-    from bigflow.plugins.discovery import KINDS
-    from bigflow.plugins.manager import OK
+    from bigflow.plugins.kinds import KINDS
+    from bigflow.plugins.manager import NOT_LOADED
 
-    host = cli_host().load()
-    registered: dict[str, dict[str, list[str]]] = {}
-    for kind in KINDS:
-        for name, item in host.contributions(kind).items():
-            for owner in item.plugin.split(", "):
-                registered.setdefault(owner, {}).setdefault(kind, []).append(name)
     records = []
-    for plugin in host.plugins:
+    for plugin in cli_host().plugins:
         if plugin.info.builtin and not show_all:
             continue
-        provides = registered.get(plugin.name, {}) if plugin.status == OK else plugin.info.provides
+        provides = plugin.info.provides
         records.append({
             "name": plugin.name,
             "version": plugin.info.version,
-            "status": plugin.status_text,
+            "status": "installed" if plugin.status == NOT_LOADED else plugin.status_text,
             "builtin": plugin.info.builtin,
             "api": plugin.info.api,
-            "hooks": host.hooks_of(plugin),
             "provides": {kind: sorted(provides[kind]) for kind in KINDS if provides.get(kind)},
             "modules": dict(plugin.info.modules),
         })
     return records
 
 
+def _provides_text(provides: dict[str, list[str]]) -> str:
+    from bigflow.plugins.kinds import KINDS
+
+    return "; ".join(f"{KINDS[k].plural}: {', '.join(v)}" for k, v in provides.items())
+
+
 @plugins.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include core's builtin plugins.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def list_plugins(show_all: bool, as_json: bool) -> None:
-    """List installed plugins: version, status, hooks and what each provides."""
-    from bigflow.cli.output import print_json, print_table
-    from bigflow.plugins.discovery import KINDS
+    """List installed plugins from their metadata (nothing is imported): version, status, what each provides.
+
+    'bigflow plugins check' loads them and checks what they really register.
+    """
+    from bigflow.output import print_json, print_table
 
     records = describe(show_all)
     if as_json:
         print_json(records)
         return
-    rows = []
-    for record in records:
-        provides = "; ".join(f"{KINDS[k]}: {', '.join(v)}" for k, v in record["provides"].items())
-        rows.append((record["name"], record["version"], record["status"], ", ".join(record["hooks"]), provides))
+    rows = [(r["name"], r["version"], r["status"], _provides_text(r["provides"])) for r in records]
     if not rows:
         click.echo("No plugins installed. Try: pip install bigflow-bigquery bigflow-beam", err=True)
         return
-    print_table("bigflow plugins", ("Name", "Version", "Status", "Hooks", "Provides"), rows)
+    print_table("bigflow plugins", ("Name", "Version", "Status", "Provides"), rows)
 
 
-@plugins.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (the exit code is the same).")
-def check_plugins(as_json: bool) -> None:
-    """Fail (exit 3) when a plugin is broken, incompatible or conflicting, or a required one is missing."""
-    from bigflow import plugins as plugin_system
+def inspect_loaded(as_json: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
+    """Load every plugin (imports have a time limit) and check it: records with hooks, and the problems (a missing
+    required plugin raises, unless ``as_json``: then it is one of the problems)."""
+    from bigflow.cli.app import cli_host
+    from bigflow.plugins.checks import provides_problems, registered_by
+    from bigflow.plugins.kinds import KINDS
     from bigflow.plugins.manager import DISABLED, OK
     from bigflow.plugins.requirements import check_required
 
-    records = describe(show_all=True)
+    host = cli_host().load()
+    registered = registered_by(host)
     problems = []
     try:
         check_required()
@@ -83,13 +83,38 @@ def check_plugins(as_json: bool) -> None:
         if not as_json:
             raise
         problems.append(str(error))
-    host = plugin_system.host()
     problems += [f"{p.name}: {p.status_text}" for p in host.plugins if p.status not in (OK, DISABLED)]
     problems += host.conflicts
-    if as_json:
-        from bigflow.cli.output import print_json
+    records = []
+    for plugin in host.plugins:
+        mine = registered.get(plugin.name, {})
+        problems += provides_problems(plugin, mine)
+        records.append({
+            "name": plugin.name,
+            "version": plugin.info.version,
+            "status": plugin.status_text,
+            "builtin": plugin.info.builtin,
+            "hooks": host.hooks_of(plugin),
+            "registers": {kind: sorted(mine[kind]) for kind in KINDS if mine.get(kind)},
+            "hook_errors": list(plugin.hook_errors),
+        })
+    return records, problems
 
+
+@plugins.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the loaded plugins and the problems as JSON.")
+def check_plugins(as_json: bool) -> None:
+    """Load every plugin and fail (exit 3) on a broken, incompatible or conflicting one, a missing required
+    one, or a bigflow.provides entry that does not match what the plugin registers."""
+    from bigflow.output import print_json, print_table
+
+    records, problems = inspect_loaded(as_json)
+    if as_json:
         print_json({"ok": not problems, "problems": problems, "plugins": records})
+    else:
+        rows = [(r["name"], r["version"], r["status"], ", ".join(r["hooks"]), _provides_text(r["registers"]))
+                for r in records]
+        print_table("bigflow plugins (loaded)", ("Name", "Version", "Status", "Hooks", "Registers"), rows)
     if problems:
         raise PluginError(f"{len(problems)} plugin problem(s): " + "; ".join(problems))
     if not as_json:

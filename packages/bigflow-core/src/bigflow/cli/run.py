@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from bigflow.cli.output import print_json, print_table
 from bigflow.errors import BigflowError, UnknownNameError, UsageError
+from bigflow.output import print_json, print_table
 
 LOCAL_MAX_RETRY_PAUSE_SEC = 1.0  # a bug fails fast locally; Airflow keeps each job's retry_pause_sec
 

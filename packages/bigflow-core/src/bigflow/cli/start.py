@@ -25,10 +25,12 @@ PROMPTS = (
 @click.option("--directory", "-d", type=click.Path(file_okay=False, path_type=Path),
               help="Where to create it (default: ./NAME); must be new or empty.")
 @click.option("--no-input", is_flag=True, help="Never prompt; leave missing values for later.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was created as JSON (never prompts).")
 def start_project(name: str, gcp_project: str | None, region: str | None, dags_bucket: str | None,
-                  docker_repository: str | None, directory: Path | None, no_input: bool) -> None:
-    """Create project NAME: pyproject with environments local/dev/prod, an example workflow per installed
-    technology, tests, a Dockerfile, a CI file and a README. Prompts (on a terminal) for missing values."""
+                  docker_repository: str | None, directory: Path | None, no_input: bool, as_json: bool) -> None:
+    """Create project NAME: pyproject with environments local/dev/prod/rehearsal, an example workflow per
+    installed technology, tests, a Dockerfile, a CI file and a README. Prompts (on a terminal) for missing
+    values, except the Docker repository when it is derived from the project and the region."""
     from bigflow.scaffold import check_target
     from bigflow.starter import Options, check_name
     from bigflow.starter import start_project as create
@@ -37,13 +39,19 @@ def start_project(name: str, gcp_project: str | None, region: str | None, dags_b
     target = directory or Path(name)
     check_name(name)
     check_target(target)  # before any prompt: a bad target wastes no answers
-    if not no_input and sys.stdin.isatty():
+    if not no_input and not as_json and sys.stdin.isatty():
         for attribute, text in PROMPTS:
             derived = attribute == "docker_repository" and options.gcp_project and options.region
             if getattr(options, attribute) is None and not derived:
                 answer = click.prompt(text, default="", show_default=False).strip()
                 setattr(options, attribute, answer or None)
     path, contributions = create(options, target)
+    if as_json:
+        from bigflow.output import print_json
+
+        print_json({"name": name, "path": str(path), "examples": [
+            {"name": "hello", "plugin": "bigflow-core"}, *({"name": c.name, "plugin": c.plugin} for c in contributions)]})
+        return
     examples = ", ".join(["hello (core)", *(f"{c.name} ({c.plugin})" for c in contributions)])
     click.echo(f"Created project {name!r} in {path}")
     click.echo(f"Example workflows: {examples}")

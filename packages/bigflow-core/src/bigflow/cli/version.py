@@ -28,7 +28,7 @@ def version(as_json: bool) -> None:
         click.echo(f"bigflow: warning: {error}; the version is {BROKEN_VERSION}", err=True)
         value = BROKEN_VERSION
     if as_json:
-        from bigflow.cli.output import print_json
+        from bigflow.output import print_json
 
         print_json({"version": value})
     else:
@@ -53,7 +53,7 @@ def release(part: str, push: bool | None, remote: str, as_json: bool) -> None:
     pushing = will_push(root, push, remote)
     tag = make_release(root, part, push=pushing, remote=remote)
     if as_json:
-        from bigflow.cli.output import print_json
+        from bigflow.output import print_json
 
         print_json({"tag": tag, "version": TAG.match(tag)["version"],  # type: ignore[index]
                     "pushed": pushing, "remote": remote if pushing else None})

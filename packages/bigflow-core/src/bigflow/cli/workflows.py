@@ -17,8 +17,8 @@ def workflows() -> None:
 def list_workflows(as_json: bool) -> None:
     """Every workflow of the project: id, schedule and jobs. A module that fails to import is listed as
     broken (file and line), the others still are; the exit code is then 1."""
-    from bigflow.cli.output import print_json, print_table
     from bigflow.errors import BigflowError
+    from bigflow.output import print_json, print_table
     from bigflow.project import require_project
     from bigflow.workflow_views import describe
 

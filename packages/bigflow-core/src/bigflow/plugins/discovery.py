@@ -12,7 +12,13 @@ A plugin distribution declares, in its ``pyproject.toml``::
     "job_type:acme" = "acme_bigflow.jobs:AcmeJob"
     "command:acme" = "acme_bigflow.cli:acme"
 
-Only ``bigflow`` is required. ``bigflow.api`` defaults to the current major API version.
+Only ``bigflow`` is required. A plugin without ``bigflow.api`` is taken to support the current major plugin
+API (it is loaded, and ``bigflow --version`` shows its range as ``unspecified``); declare the range so that a
+future major version of core reports the plugin as ``incompatible`` instead of loading it.
+
+Each ``bigflow.provides`` value says where the contribution lives (``module:attribute``); ``bigflow plugins
+check`` imports it and reports a reference to a missing object, a declared name that the plugin never
+registers, and a registered name that is not declared.
 """
 
 from __future__ import annotations
@@ -22,20 +28,13 @@ import re
 from dataclasses import dataclass, field
 from importlib import metadata
 
+from bigflow.plugins.kinds import KINDS
+
 GROUP = "bigflow"
 API_GROUP = "bigflow.api"
 PROVIDES_GROUP = "bigflow.provides"
 CORE_DISTRIBUTION = "bigflow-core"
 
-#: Kinds a plugin may declare in ``bigflow.provides``, in display order, with their plural labels.
-KINDS = {
-    "job_type": "job types",
-    "command": "commands",
-    "config_source": "config sources",
-    "artifact_builder": "artifact builders",
-    "deploy_target": "deploy targets",
-    "starter": "starters",
-}
 
 _OBJECT_REF = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")
 
@@ -54,6 +53,7 @@ class PluginInfo:
     modules: dict[str, str]  # entry-point name -> module reference
     api: str | None = None
     provides: dict[str, list[str]] = field(default_factory=dict)
+    locations: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> "module:attribute"
     problems: list[str] = field(default_factory=list)  # malformed metadata, found without importing
 
     @property
@@ -94,6 +94,7 @@ def _plugin_info(dist: metadata.Distribution) -> PluginInfo:
                 )
                 continue
             info.provides.setdefault(kind, []).append(name)
+            info.locations[(kind, name)] = ep.value.strip()
     return info
 
 

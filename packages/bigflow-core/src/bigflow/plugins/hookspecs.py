@@ -13,12 +13,13 @@ removing one is a major bump.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from bigflow.workflow import JobContext, Workflow
 
     Register = Callable[[str, Any], None]
 
@@ -71,8 +72,9 @@ def register_artifact_builders(register: Register) -> None:
 
     Called when ``bigflow build`` (or ``bigflow build NAME``) runs.
 
-    :param register: ``register(name, builder)``; ``builder.build(project, options)`` returns the artifacts it
-        produced, recorded in the build manifest.
+    :param register: ``register(name, builder)`` with a ``bigflow.api.ArtifactBuilder``: ``builder.options``
+        declares its command-line options (``bigflow.api.Option``), ``builder.build(project, env, options)``
+        returns the artifacts it produced (``list[Artifact | path]``), recorded in the build manifest.
     """
 
 
@@ -82,8 +84,9 @@ def register_deploy_targets(register: Register) -> None:
 
     Called when ``bigflow deploy`` or ``bigflow plan`` runs.
 
-    :param register: ``register(name, target)``; ``target.plan(project, manifest, env)`` describes the change,
-        ``target.deploy(project, manifest, env)`` performs it.
+    :param register: ``register(name, target)`` with a ``bigflow.api.DeployTarget``: ``target.options`` declares
+        its command-line options, ``target.plan(project, manifest, env, options) -> Plan`` describes the change,
+        ``target.deploy(project, manifest, env, options) -> Plan`` performs it.
     """
 
 
@@ -101,6 +104,24 @@ def register_starters(register: Register) -> None:
 
 
 # -------------------------------------------------------------------------------------------------
+# Extension hooks: plugins extend the host itself.
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def register_hookspecs(register: Callable[[Any], None]) -> None:
+    """Add hook specifications to bigflow's one plugin host (pytest's ``pytest_addhooks`` is the model).
+
+    Called once, when plugins are loaded, after every plugin's hook modules are registered (and at once for a
+    plugin registered later); so any plugin may implement the hooks another plugin adds, with the usual
+    ``@hookimpl`` marker. A plugin calls its own hooks with ``bigflow.api.hook().NAME(...)``.
+
+    :param register: ``register(module_or_class)``: every function in it marked with
+        ``bigflow.api.hookspec`` becomes a hook (``pluggy.PluginManager.add_hookspecs``).
+    """
+
+
+# -------------------------------------------------------------------------------------------------
 # Run lifecycle hooks: called by the local executor (``bigflow run``) around workflows and jobs.
 # Not first-result; return values are ignored. An exception in a lifecycle hook is reported as a
 # plugin failure and does not change the job's outcome (unless BIGFLOW_STRICT_PLUGINS=1).
@@ -108,7 +129,7 @@ def register_starters(register: Register) -> None:
 
 
 @hookspec
-def before_workflow(workflow: Any, context: Any) -> None:
+def before_workflow(workflow: Workflow, context: JobContext) -> None:
     """Called before the first job of a workflow run starts.
 
     :param workflow: the ``bigflow.Workflow`` being run.
@@ -117,7 +138,7 @@ def before_workflow(workflow: Any, context: Any) -> None:
 
 
 @hookspec
-def after_workflow(workflow: Any, context: Any, report: Any) -> None:
+def after_workflow(workflow: Workflow, context: JobContext, report: Any) -> None:
     """Called after the last job of a workflow run ended, whatever the outcome.
 
     :param workflow: the ``bigflow.Workflow`` that ran.
@@ -127,7 +148,7 @@ def after_workflow(workflow: Any, context: Any, report: Any) -> None:
 
 
 @hookspec
-def before_job(job: Any, context: Any) -> None:
+def before_job(job: Any, context: JobContext) -> None:
     """Called before each attempt of a job.
 
     :param job: the job object (``id``, ``execute``).
@@ -136,7 +157,7 @@ def before_job(job: Any, context: Any) -> None:
 
 
 @hookspec
-def after_job(job: Any, context: Any, result: Any) -> None:
+def after_job(job: Any, context: JobContext, result: Any) -> None:
     """Called after a job attempt succeeded.
 
     :param job: the job object.
@@ -146,7 +167,7 @@ def after_job(job: Any, context: Any, result: Any) -> None:
 
 
 @hookspec
-def on_job_error(job: Any, context: Any, error: BaseException) -> None:
+def on_job_error(job: Any, context: JobContext, error: BaseException) -> None:
     """Called after a job attempt failed or timed out (before any retry).
 
     :param job: the job object.

@@ -5,6 +5,10 @@
   for the duration of the test; they show up in ``bigflow plugins list`` as version ``0+test``.
 - ``bigflow_cli``: ``bigflow_cli("plugins", "list", "--json", env={...})`` runs the CLI in-process and returns
   a ``CliResult`` with ``exit_code``, ``stdout`` and ``stderr``.
+- ``bigflow_project``: a temporary project made by ``bigflow start-project``, git-initialised, committed and
+  tagged ``v1.0.0``, as the working directory (pytest's ``pytester`` is the model): ``.root``,
+  ``.write(path, text)``, ``.commit(message)``, ``.run(*args)`` (the CLI in-process, as ``bigflow_cli``). Use it to
+  test builders and deploy targets through the CLI, as users run them.
 
 Example::
 
@@ -18,9 +22,11 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -114,13 +120,72 @@ def bigflow_cli(_bigflow_test_host: _HostFactory) -> Callable[..., CliResult]:
         out, err = io.StringIO(), io.StringIO()
         with _environment(env or {}), redirect_stdout(out), redirect_stderr(err):
             _bigflow_test_host.fresh()
-            from bigflow.plugins import manager
+            from bigflow.output import reset_warnings
 
-            manager.reset_warnings()
+            reset_warnings()
             code = run_cli(list(args))
         return CliResult(code, out.getvalue(), err.getvalue())
 
     return invoke
+
+
+@dataclass
+class ProjectDir:
+    """A temporary bigflow project under git (see ``bigflow_project``)."""
+
+    root: Path
+    run: Callable[..., CliResult]
+
+    def write(self, path: str, text: str) -> Path:
+        """Write ``text`` to ``path`` (relative to the project root), creating directories."""
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        return target
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(["git", "-c", "user.name=bigflow-test", "-c", "user.email=test@example.com", *args],
+                              cwd=self.root, check=True, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    def commit(self, message: str = "change", tag: str | None = None) -> None:
+        """Commit everything (and tag it, e.g. ``v1.1.0``): a clean tree builds a release version."""
+        self.git("add", "-A")
+        self.git("commit", "-qm", message)
+        if tag:
+            self.git("tag", tag)
+
+
+def new_project(bigflow_cli: Callable[..., CliResult], directory: Path, name: str = "demo",
+                tag: str = "v1.0.0") -> ProjectDir:
+    """``bigflow start-project NAME`` in ``directory`` (the working directory), then git init, commit, tag.
+
+    The project requires no plugin (its ``required-plugins`` line is dropped): a test venv holds the plugin under
+    test, not every plugin the scaffold would ask for.
+    """
+    from bigflow.project import find_project
+
+    created = bigflow_cli("start-project", name, "--no-input")
+    if created.exit_code != 0:
+        raise AssertionError(f"bigflow start-project failed: {created.stderr}")
+    project = ProjectDir(directory / name, bigflow_cli)
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text("".join(line for line in pyproject.read_text().splitlines(keepends=True)
+                                 if not line.startswith("required-plugins =")))
+    project.git("init", "-q")
+    project.commit("start", tag=tag)
+    find_project.cache_clear()
+    return project
+
+
+@pytest.fixture
+def bigflow_project(bigflow_cli: Callable[..., CliResult], tmp_path: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> ProjectDir:
+    """A fresh project (``bigflow start-project demo``), committed and tagged v1.0.0, as the working directory."""
+    monkeypatch.chdir(tmp_path)
+    project = new_project(bigflow_cli, tmp_path)
+    monkeypatch.chdir(project.root)
+    return project
 
 
 # BigFlow 1.x: ``bigflow.testing.ForkIsolateMixin`` / ``SpawnIsolateMixin`` (see bigflow.testing.isolate)

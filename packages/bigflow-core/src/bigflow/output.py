@@ -1,0 +1,90 @@
+"""Output for people and machines, for core and plugins alike (re-exported by ``bigflow.api``).
+
+Results go to stdout (``print_table``, ``print_json``); progress, warnings and questions go to stderr
+(``say``, ``warn``, ``progress``, ``confirm``), so a command's output can be piped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+_warned: set[str] = set()
+_lock = threading.Lock()
+
+
+def say(message: str) -> None:
+    """A progress line on stderr (stdout stays for results); none with -q/--quiet."""
+    from bigflow.verbosity import quiet
+
+    if not quiet():
+        print(message, file=sys.stderr, flush=True)
+
+
+def warn(message: str) -> None:
+    """A one-line ``bigflow: warning: ...`` on stderr, shown once per process."""
+    with _lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    print(f"bigflow: warning: {message}", file=sys.stderr, flush=True)
+
+
+def reset_warnings() -> None:
+    """Forget which warnings were shown (each CLI run in a test acts as a new process)."""
+    with _lock:
+        _warned.clear()
+
+
+def print_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout (values JSON cannot hold are written as their ``str``)."""
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table: rich on a terminal; plain, aligned, header-first columns when piped."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+        return
+    widths = [max(len(str(c)) for c in column) for column in zip(columns, *rows, strict=False)]
+    for line in [columns, *rows]:
+        sys.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False)).rstrip() + "\n")
+
+
+@contextmanager
+def progress(message: str) -> Iterator[None]:
+    """``with progress("uploading DAGs"):`` — a spinner on a terminal, one ``message ...`` line otherwise."""
+    if not sys.stderr.isatty():
+        say(f"{message} ...")
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
+
+
+def confirm(question: str, *, assume_yes: bool = False) -> bool:
+    """Ask a yes/no question on a terminal (default no); False when stdin is not a terminal.
+
+    ``assume_yes`` (a command's ``--yes``) answers yes without asking.
+    """
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        return False
+    import click
+
+    return click.confirm(question, default=False, err=True)
