@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,11 +36,11 @@ def local_project(root: Path, package: str, major: int | None):
                         {"local": env}, name="example")
 
 
-def airflow_test(project, workflow: str, marks: Path, **env: str) -> subprocess.CompletedProcess:
+def airflow_test(project, workflow: str, marks: Path, *options: str, **env: str) -> subprocess.CompletedProcess:
     marks.mkdir(exist_ok=True)
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "BIGFLOW_", "bf_"))}
     return subprocess.run([BIGFLOW, "airflow", "test", workflow, "--runtime", "2024-03-01 06:00:00",
-                           "--config", "local"], cwd=project.root, capture_output=True, text=True, timeout=300,
+                           "--config", "local", *options], cwd=project.root, capture_output=True, text=True, timeout=300,
                           env={**environ, "MARK_DIR": str(marks), **env})
 
 
@@ -51,7 +52,7 @@ def runs(tmp_path_factory) -> dict[int, tuple[subprocess.CompletedProcess, Path]
     def run(major: int):
         root = tmp_path_factory.mktemp(f"local{major}")
         project = local_project(root, f"af_local{major}", major)
-        return airflow_test(project, "etl", root / "marks"), root / "marks"
+        return airflow_test(project, "etl", root / "marks", "--json"), root / "marks"
 
     with ThreadPoolExecutor(2) as pool:
         return dict(zip((2, 3), pool.map(run, (2, 3)), strict=True))
@@ -64,6 +65,12 @@ def test_a_whole_workflow_runs_through_airflow_dags_test(runs, major):
     assert sorted(p.name for p in marks.iterdir()) == [  # every job ran once, with the DAG run's logical date
         f"etl.{job}@2024-03-01 06:00:00@local" for job in ("extract", "load", "transform")]
     assert "airflow dags test etl 2024-03-01T06:00:00+00:00" in done.stderr
+    tasks = json.loads(done.stdout)  # --json: the run's task instances on stdout, Airflow's output on stderr
+    assert sorted((t["task_id"], t["run"], t["state"], t["tries"]) for t in tasks) == [
+        (job, "2024-03-01 06:00:00", "success", 1) for job in ("extract", "load", "transform")]
+    # each task log line once (Airflow 2's `dags test` prints each twice in a row, with two timestamp formats)
+    messages = [line.split("}", 1)[1] for line in done.stderr.splitlines() if "}" in line]
+    assert (messages or major == 3) and not [a for a, b in zip(messages, messages[1:], strict=False) if a == b]
 
 
 def test_a_failing_job_fails_the_command_in_one_line(tmp_path):

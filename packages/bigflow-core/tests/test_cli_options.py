@@ -8,8 +8,8 @@ import pytest
 from test_finder import WORKFLOW
 from test_run_command import BIGFLOW, write_project
 
-from bigflow.builders import say
 from bigflow.cli.app import cli
+from bigflow.output import say
 
 
 def every_command(group=cli, ctx=None, path="bigflow"):

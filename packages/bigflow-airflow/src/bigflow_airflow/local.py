@@ -13,7 +13,9 @@ falls back to ``$AIRFLOW_HOME``, else ``~/airflow``), ``airflow_bin`` (the ``air
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -163,8 +165,9 @@ class LocalAirflowTarget:
         return deploy.plan
 
 
-def dags_test(project: Any, workflow_id: str, env: str | None, runtime: str | None) -> None:
-    """Deploy the project to the local Airflow and run ``airflow dags test`` on one workflow's DAG."""
+def dags_test(project: Any, workflow_id: str, env: str | None, runtime: str | None, as_json: bool = False) -> None:
+    """Deploy the project to the local Airflow and run ``airflow dags test`` on one workflow's DAG; with
+    ``as_json`` Airflow's output goes to stderr and stdout gets the run's task instances as JSON."""
     moment = runtimes.parse(runtime, "--runtime").replace(microsecond=0)
     deploy = prepare(project, env, start_time=moment)  # starting at the runtime, a run of any past date has tasks
     by_workflow = {dag.spec.workflow_id: dag for dag in deploy.rendered}
@@ -174,14 +177,34 @@ def dags_test(project: Any, workflow_id: str, env: str | None, runtime: str | No
     dag_id = by_workflow[workflow_id].spec.dag_id
     local = deploy.local
     environ = local.environ()
-    if not (local.home / "airflow.db").exists() and not any(k.endswith("SQL_ALCHEMY_CONN") for k in environ):
-        _airflow(local, environ, ["db", "migrate"], "airflow db migrate")
-    _airflow(local, environ, ["dags", "test", dag_id, f"{moment.isoformat()}+00:00"], f"airflow dags test {dag_id}")
+    database = not any(k.endswith("SQL_ALCHEMY_CONN") for k in environ)
+    if database and not (local.home / "airflow.db").exists():
+        _airflow(local, environ, ["db", "migrate"], "airflow db migrate", sys.stderr)
+    when = f"{moment.isoformat()}+00:00"
+    _airflow(local, environ, ["dags", "test", dag_id, when], f"airflow dags test {dag_id}",
+             sys.stderr if as_json else sys.stdout)
+    if as_json:
+        from bigflow_airflow.airflow_db import task_instances
+
+        if not database:
+            raise BigflowError("--json reads the local Airflow's SQLite database; this Airflow sets SQL_ALCHEMY_CONN")
+        runs = [ti for ti in task_instances(local.home / "airflow.db", dag_id) if ti["run"] == str(moment)]
+        print(json.dumps(runs, indent=2))
 
 
-def _airflow(local: LocalAirflow, environ: dict[str, str], args: list[str], what: str) -> None:
+#: Airflow 2's ``dags test`` adds a stdout handler of this format to each task logger, which also propagates to
+#: the console handler: every task log line would be printed twice. The copy in this format is dropped.
+_DUPLICATE = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] \{")
+
+
+def _airflow(local: LocalAirflow, environ: dict[str, str], args: list[str], what: str, out: Any) -> None:
     print(f"$ {local.airflow} {' '.join(args)}", file=sys.stderr, flush=True)
-    done = subprocess.run([local.airflow, *args], env=environ, cwd=local.home if local.home.is_dir() else None,
-                          stdin=subprocess.DEVNULL)
-    if done.returncode != 0:
-        raise BigflowError(f"{what} failed with exit code {done.returncode}; see its output above")
+    process = subprocess.Popen([local.airflow, *args], env=environ, cwd=local.home if local.home.is_dir() else None,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               errors="replace")
+    for line in process.stdout:
+        if not _DUPLICATE.match(line):
+            out.write(line)
+            out.flush()
+    if process.wait() != 0:
+        raise BigflowError(f"{what} failed with exit code {process.returncode}; see its output above")

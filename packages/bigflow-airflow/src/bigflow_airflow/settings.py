@@ -45,6 +45,8 @@ SETTINGS = (
     Setting("deploy_lock_lease_sec", float, description="a deploy lock nobody renewed this long is taken over"),
     Setting("airflow_home", str, description="AIRFLOW_HOME of the local Airflow ('deploy local-airflow')"),
     Setting("airflow_bin", str, description="the local Airflow's airflow executable"),
+    *(Setting(f"airflow{major}_bin", str, description=f"the airflow of an Airflow {major} venv ('airflow rehearse "
+              f"--airflow {major}')") for major in (2, 3)),
     Setting("bigflow_bin", str, description="the bigflow executable local Airflow tasks run"),
 )
 

@@ -46,5 +46,5 @@ def jobs(env: str | None, everything: bool, as_json: bool) -> None:
     from bigflow.api import print_table
 
     columns = ("name", "id", "type", "state", "created", "workflow")
-    print_table(f"Dataflow jobs in {api.project}/{api.region} (environment {config.env})",
+    print_table(f"Dataflow jobs in {api.project}/{api.region} (environment {config.name})",
                 tuple(c.title() for c in columns), [tuple(r[c] for c in columns) for r in rows])

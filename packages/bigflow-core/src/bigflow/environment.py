@@ -80,19 +80,10 @@ class Environment(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"Environment({self.name!r}, {self.mask(repr(mask(self._values)))})"
 
-    @property
-    def env(self) -> str:
-        """The environment's name (as ``context.env``)."""
-        return self.name
-
     def source(self, key: str) -> str:
         """Where ``key``'s value came from: ``pyproject.toml``, ``code``, ``plugin:<name>``, ``env:bf_<key>``..."""
         declared = self.registry.get(key)
         return self._sources.get(key, "default" if declared and declared.setting.default is not None else "")
-
-    def as_config(self) -> dict[str, Any]:
-        """A plain dict of every value, the 1.x-compatible ``context.config``."""
-        return dict(self._values)
 
     # -- secrets -----------------------------------------------------------------------------------
     def mask(self, text: str) -> str:

@@ -38,6 +38,7 @@ from bigflow.compat.workflow import (  # noqa: F401 (1.x names of bigflow.workfl
     DEFAULT_EXECUTION_TIMEOUT_IN_SECONDS,
     DEFAULT_PIPELINE_LEVEL_EXECUTION_TIMEOUT_SHIFT_IN_SECONDS,
     Definition,
+    LegacyJob,
     LegacyWorkflow,
     WorkflowJob,
     execute_job,
@@ -153,7 +154,7 @@ class JobLike(Protocol):
     def execute(self, context: JobContext) -> Any: ...
 
 
-class Job(abc.ABC):
+class Job(LegacyJob, abc.ABC):
     """Base class for jobs; subclasses set ``id`` (class attribute or ``__init__``) and implement ``execute``."""
 
     id: str
@@ -171,11 +172,6 @@ class Job(abc.ABC):
     @abc.abstractmethod
     def execute(self, context: JobContext) -> Any:
         """Do the job's work for ``context.runtime``."""
-
-    def run(self, runtime: str | date | datetime | None = None) -> Any:
-        """Deprecated (1.x): build a context for ``runtime`` and call ``execute``."""
-        warnings.warn("Job.run is deprecated, use Job.execute(context)", DeprecationWarning, stacklevel=2)
-        return self.execute(JobContext.make(runtime=runtime))
 
 
 class JobSettings(NamedTuple):
@@ -259,8 +255,6 @@ class JobGraph:
         if known is not job:
             raise InvalidWorkflowError(f"{self.where}: duplicate job id {job_id!r} (two different jobs, "
                                        f"{type(known).__name__} and {type(job).__name__})")
-        if not callable(getattr(job, "execute", None)) and not callable(getattr(job, "run", None)):
-            raise InvalidWorkflowError(f"{self.where}: job {job_id!r} has no execute(context) method")
         return job_id
 
     def _check_acyclic(self) -> None:

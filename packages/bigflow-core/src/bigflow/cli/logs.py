@@ -46,23 +46,23 @@ def logs(workflow_id: str | None, job_ref: str | None, run_id: str | None, env: 
         jobs = [job for w in workflow_ids for job in project.finder.find(w).jobs]
     gcp_project = config.get("gcp_project_id")
     region = config.get("region")
-    found = queries(workflow_ids, job_id, run_id, config.env, region, technologies(jobs))
+    found = queries(workflow_ids, job_id, run_id, config.name, region, technologies(jobs))
     if as_json:
         from bigflow.output import print_json
 
         print_json({
-            "env": config.env, "gcp_project_id": gcp_project, "workflows": workflow_ids, "job_id": job_id,
+            "env": config.name, "gcp_project_id": gcp_project, "workflows": workflow_ids, "job_id": job_id,
             "run_id": run_id, "since": since,
             "queries": [{"title": q.title, "filter": q.filter, "url": q.url(gcp_project, since),
                          "gcloud": q.gcloud(gcp_project, since)} for q in found],
         })
         return
     if not gcp_project:
-        warn(f"environment {config.env!r} has no gcp_project_id: the links open the console's current project "
+        warn(f"environment {config.name!r} has no gcp_project_id: the links open the console's current project "
              "(use --config ENV of a deployed environment)")
     what = f"job {workflow_ids[0]}.{job_id}" if job_id else (
         f"workflow {workflow_ids[0]}" if workflow_id else f"{len(workflow_ids)} workflow(s)")
-    click.echo(f"Logs of {what}, environment {config.env}"
+    click.echo(f"Logs of {what}, environment {config.name}"
                + (f", project {gcp_project}" if gcp_project else "") + f", last {since}:")
     for query in found:
         click.echo("")

@@ -7,13 +7,15 @@
   and their ``_``-prefixed 1.x spellings).
 - ``job_node``: how a job of a 1.x definition is identified: 1.x accepted any ``id`` (spaces, mock objects);
   a job id Airflow refuses is a warning here (``bigflow run`` works, ``bigflow build dags`` refuses it).
-- ``execute_job``: runs a job through ``execute(context)``, or 1.x's old ``run(runtime_str)``.
+- ``execute_job``: runs a job through ``execute(context)``, or 1.x's old ``run(runtime_str)``; ``LegacyJob``
+  gives ``bigflow.Job`` 1.x's deprecated ``run(runtime)``.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,6 +34,17 @@ def execute_job(job: Any, context: JobContext) -> Any:
     warnings.warn(f"job {job.id!r} has no execute(context); calling the deprecated run(runtime_str)",
                   DeprecationWarning, stacklevel=2)
     return job.run(context.runtime_str)
+
+
+class LegacyJob:
+    """1.x's ``Job.run(runtime)`` (mixed into ``bigflow.Job``)."""
+
+    def run(self, runtime: str | date | datetime | None = None) -> Any:
+        """Deprecated (1.x): build a context for ``runtime`` and call ``execute``."""
+        from bigflow.workflow import JobContext
+
+        warnings.warn("Job.run is deprecated, use Job.execute(context)", DeprecationWarning, stacklevel=2)
+        return self.execute(JobContext.make(runtime=runtime))  # type: ignore[attr-defined]
 
 
 class WorkflowJob:
@@ -104,6 +117,8 @@ def job_node(node: Any, where: str) -> tuple[Hashable, Any]:
             raise
         warnings.warn(f"{error} (bigflow run accepts it as 1.x did; bigflow build dags refuses it)",
                       UserWarning, stacklevel=4)
+    if not callable(getattr(job, "execute", None)) and not callable(getattr(job, "run", None)):
+        raise InvalidWorkflowError(f"{where}: job {job_id!r} has no execute(context) method")
     return job_id, job
 
 
