@@ -304,7 +304,7 @@ def run_demo(work: Path, project: Path, state: Path, stack: contextlib.ExitStack
     docker = {"DOCKER_HOST": DOCKER_HOST}
     if image:
         bigflow("Build the image for prod (dependencies in their own cached layer)", "build", "image", "--config",
-                "prod", "--base-image", BASE_IMAGE, "--quiet", "-o", "network=host", cwd=project, env=docker)
+                "prod", "--base-image", BASE_IMAGE, "--quiet", "--network", "host", cwd=project, env=docker)
     else:
         console.print("[yellow]No Docker engine answers (or --no-image): the image is not built.")
     show_manifest(project)
