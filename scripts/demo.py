@@ -311,7 +311,7 @@ def run_demo(work: Path, project: Path, state: Path, stack: contextlib.ExitStack
 
     if image:
         bigflow("Push the image to the registry on 127.0.0.1 and verify its digest", "deploy", "image",
-                "--config", "prod", cwd=project, env=docker)
+                "--config", "prod", "--yes", cwd=project, env=docker)
         rehearse(project, docker)
     if airflow_test:
         bigflow("Run the hello workflow in a local Airflow 2.10 ('airflow dags test', bash renderer)", "airflow",
