@@ -1,14 +1,18 @@
 """The demo: a new user's first hour, offline, against the installed bigflow.
 
-    .venv/bin/python scripts/demo.py [--work DIR] [--no-image]
+    .venv/bin/python scripts/demo.py [--work DIR] [--no-image] [--airflow-test]
 
 1. ``bigflow start-project`` creates an example project in ``DIR/demo_project`` (default ``.demo/``; replaced
    on every run) with one workflow per installed technology and one that mixes them;
 2. runs each workflow with ``bigflow run`` on the embedded engines and shows what each produced (files,
    rows in the emulated BigQuery tables);
-3. builds the wheel, the DAGs for ``prod`` and, when a Docker engine answers, the image;
-4. runs one workflow in a local Airflow (``bigflow airflow test``), pushes the image to a registry on
-   127.0.0.1, and shows ``bigflow plan`` for ``prod`` against a Composer bucket emulated by fake-gcs-server.
+3. builds the wheel, the DAGs for ``prod`` and, when a Docker engine answers, the image, and pushes it to a
+   registry on 127.0.0.1;
+4. rehearses ``mixed_example`` (``bigflow airflow rehearse``): the DAG file built for the ``rehearsal``
+   environment (prod with its endpoints on local engines) runs unchanged in a local Airflow 2.10, every task in a
+   container of the pushed image, writing rows into the BigQuery emulator; with ``--airflow-test``, also
+   ``bigflow airflow test hello`` (the bash renderer, no image);
+5. shows ``bigflow plan`` for ``prod`` against a Composer bucket emulated by fake-gcs-server.
 
 Everything ``scripts/setup`` installed (engines, Airflow venvs, the Docker base image and the project's
 dependencies image) is reused, so a second run is faster than the first.
@@ -45,6 +49,16 @@ RUNTIME = "2026-01-15"
 BUCKET = "demo-composer-bucket"
 # a fixed registry port keeps the image tags (and the cached dependencies image) stable across runs
 REGISTRY_PORT = 15099
+# the BigQuery emulator the rehearsal's containers write to (baked into the image's pyproject.toml, so fixed too)
+EMULATOR_PORT = 15098
+#: the rehearsal environment: prod with its endpoints on this machine's engines. Dataflow and Dataproc have no
+#: local endpoint, so their jobs run on the image's own Beam and Spark engines.
+REHEARSAL = {"bigquery_endpoint": f"http://127.0.0.1:{EMULATOR_PORT}", "beam_runner": "local",
+             "spark_master": "local[2]", "wordcount_input": "",
+             "wordcount_output": "/tmp/bigflow-output/beam_wordcount/counts", "airflow2_bin": str(AIRFLOW)}
+#: a Dockerfile line: the image runs Spark jobs itself in a rehearsal (local Spark needs Java; Dataproc does not)
+JAVA = ("RUN mkdir -p /usr/share/man/man1 && apt-get update && apt-get install -y --no-install-recommends "
+        "openjdk-17-jre-headless && rm -rf /var/lib/apt/lists/*\n")
 console = Console()
 
 
@@ -159,12 +173,35 @@ def git(cwd: Path, *args: str) -> None:
         raise DemoError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
 
 
-def add_settings(pyproject: Path, env: str, settings: dict[str, str]) -> None:
-    """Append settings to the table of ``env`` (the demo's local engines; a real project sets real ones)."""
+def add_settings(pyproject: Path, env: str, settings: dict[str, object]) -> None:
+    """Set keys of the table of ``env`` (the demo's local engines; a real project sets real ones): a key the table
+    has is replaced, the others are added after its header."""
     header = f"[tool.bigflow.environments.{env}]\n"
     text = pyproject.read_text()
+    start = text.index(header) + len(header)
+    end = text.find("\n[", start)
+    end = len(text) if end < 0 else end
+    kept = [line for line in text[start:end].splitlines(keepends=True) if line.split(" = ")[0] not in settings]
     lines = "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
-    pyproject.write_text(text.replace(header, header + lines, 1))
+    pyproject.write_text(text[:start] + lines + "".join(kept) + text[end:])
+
+
+def add_rehearsal_environment(project: Path) -> None:
+    """The ``rehearsal`` environment (prod, endpoints on this machine) gets REHEARSAL's settings, and the image
+    Java, which local Spark needs (a scaffold without the table gets one made of prod's settings)."""
+    import tomllib
+
+    pyproject = project / "pyproject.toml"
+    environments = tomllib.loads(pyproject.read_text())["tool"]["bigflow"]["environments"]
+    if "rehearsal" not in environments:
+        with pyproject.open("a") as file:
+            file.write("\n[tool.bigflow.environments.rehearsal]\n")
+            file.writelines(f"{key} = {json.dumps(value)}\n" for key, value in environments["prod"].items())
+    add_settings(pyproject, "rehearsal", REHEARSAL)
+    dockerfile = project / "Dockerfile"
+    text = dockerfile.read_text()
+    if "spark_master" in environments["prod"] and "openjdk" not in text:
+        dockerfile.write_text(text.replace("COPY app/", JAVA + "COPY app/", 1))
 
 
 def show_outputs(project: Path) -> None:
@@ -186,10 +223,32 @@ def show_manifest(project: Path) -> None:
     console.print(table)
 
 
+def rehearse(project: Path, docker: dict[str, str]) -> None:
+    """Rehearse mixed_example as Composer would run it, then show the rows its containers wrote."""
+    bigflow("4. Build the DAGs for 'rehearsal' (prod, endpoints on this machine; starting before the runtime)",
+            "build", "dags", "--config", "rehearsal", "--start-time", "2026-01-01", cwd=project)
+    bigflow("Restart the project's BigQuery emulator on the port the rehearsal's containers write to", "bigquery",
+            "emulator", "stop", cwd=project)
+    bigflow("", "bigquery", "emulator", "start", "--config", "local", "--port", str(EMULATOR_PORT), cwd=project)
+    try:
+        bigflow("Rehearse mixed_example: its built DAG file in Airflow 2.10, each task a container of the image",
+                "airflow", "rehearse", "mixed_example", "--config", "rehearsal", "--runtime", RUNTIME,
+                "--airflow", "2", cwd=project, env=docker)
+        bigflow("Rows the containers wrote into the emulated BigQuery table daily_views", "bigquery", "query",
+                "--config", "rehearsal", "SELECT CAST(day AS STRING) AS day, page, views FROM "
+                "demo_project_example.daily_views ORDER BY day, page", cwd=project)
+    finally:
+        bigflow("Stop the emulator", "bigquery", "emulator", "stop", cwd=project)
+    bigflow("Build the DAGs for prod again (the manifest holds one environment's DAGs)", "build", "dags",
+            "--config", "prod", cwd=project)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=ROOT / ".demo", help="Where the example project goes.")
-    parser.add_argument("--no-image", action="store_true", help="Skip the image build and push.")
+    parser.add_argument("--no-image", action="store_true", help="Skip the image build, push and rehearsal.")
+    parser.add_argument("--airflow-test", action="store_true",
+                        help="Also run 'bigflow airflow test hello' (bash renderer) in a local Airflow.")
     args = parser.parse_args(argv)
     work = args.work.resolve()
     project = work / "demo_project"
@@ -199,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     image = not args.no_image and docker_engine_answers()
     try:
         with contextlib.ExitStack() as stack:
-            run_demo(work, project, state, stack, image)
+            run_demo(work, project, state, stack, image, args.airflow_test)
     except DemoError as error:
         console.print(f"[red]demo failed: {error}")
         sys.exit(1)
@@ -207,7 +266,8 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(state, ignore_errors=True)
 
 
-def run_demo(work: Path, project: Path, state: Path, stack: contextlib.ExitStack, image: bool) -> None:
+def run_demo(work: Path, project: Path, state: Path, stack: contextlib.ExitStack, image: bool,
+             airflow_test: bool) -> None:
     bigflow("Versions of core and plugins", "--version", cwd=work)
     bigflow("Installed plugins and what they provide", "plugins", "list", cwd=work)
 
@@ -219,7 +279,9 @@ def run_demo(work: Path, project: Path, state: Path, stack: contextlib.ExitStack
     pyproject = project / "pyproject.toml"
     add_settings(pyproject, "local", {"airflow_home": str(work / "airflow"), "airflow_bin": str(AIRFLOW)})
     add_settings(pyproject, "prod", {"storage_endpoint": bucket_url})  # the emulated Composer bucket
-    console.print(f"[dim]demo settings: local Airflow in {work / 'airflow'}, prod's bucket on {bucket_url}")
+    add_rehearsal_environment(project)
+    console.print(f"[dim]demo settings: local Airflow in {work / 'airflow'}, prod's bucket on {bucket_url}, "
+                  f"environment 'rehearsal' = prod with BigQuery on the emulator (127.0.0.1:{EMULATOR_PORT})")
     git(project, "init", "--quiet")
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "Initial commit")
@@ -242,18 +304,20 @@ def run_demo(work: Path, project: Path, state: Path, stack: contextlib.ExitStack
     docker = {"DOCKER_HOST": DOCKER_HOST}
     if image:
         bigflow("Build the image for prod (dependencies in their own cached layer)", "build", "image", "--config",
-                "prod", "--base-image", BASE_IMAGE, "--quiet", cwd=project, env=docker)
+                "prod", "--base-image", BASE_IMAGE, "--quiet", "--network", "host", cwd=project, env=docker)
     else:
         console.print("[yellow]No Docker engine answers (or --no-image): the image is not built.")
     show_manifest(project)
 
-    bigflow("4. Run the hello workflow in a local Airflow 2.10 ('airflow dags test')", "airflow", "test",
-            "hello", "--runtime", RUNTIME, cwd=project, tail=6)
     if image:
         bigflow("Push the image to the registry on 127.0.0.1 and verify its digest", "deploy", "image",
-                "--config", "prod", cwd=project, env=docker)
+                "--config", "prod", "--yes", cwd=project, env=docker)
+        rehearse(project, docker)
+    if airflow_test:
+        bigflow("Run the hello workflow in a local Airflow 2.10 ('airflow dags test', bash renderer)", "airflow",
+                "test", "hello", "--runtime", RUNTIME, cwd=project, tail=6)
     targets = ["composer", "image"] if image else ["composer"]
-    bigflow("What 'bigflow deploy --config prod' would do (nothing is deployed)", "plan", *targets, "--config",
+    bigflow("5. What 'bigflow deploy --config prod' would do (nothing is deployed)", "plan", *targets, "--config",
             "prod", cwd=project, env=docker)
 
     console.rule("[bold green]Done")
@@ -262,7 +326,8 @@ def run_demo(work: Path, project: Path, state: Path, stack: contextlib.ExitStack
         "[bold]What just happened:[/] bigflow created a project with one workflow per installed technology and "
         "one mixing them, ran each offline on the embedded engines (the DuckDB-backed BigQuery emulator, Beam's "
         f"local runner, local Spark), released version {version} from git, built {built} (recorded in "
-        "build/manifest.json), ran a workflow in a local Airflow and planned a deploy to Composer.\n\n"
+        "build/manifest.json), rehearsed a workflow's production DAG in a local Airflow with its pods as "
+        "containers of the image, and planned a deploy to Composer.\n\n"
         f"[bold]Try next:[/] cd {project}, then 'bigflow --help'; edit a workflow and 'bigflow run --workflow "
         "<id>'; 'bigflow config show' for the environments; 'bigflow plugins new bigflow-acme' to extend "
         "bigflow; the docs (mkdocs serve) start with the tutorial."))

@@ -1,8 +1,9 @@
 """End to end: the README's demo (scripts/demo.py) on this machine, and what each of its steps produced.
 
 It creates a project with every installed plugin, runs each workflow offline, builds the wheel, the DAGs
-and the image, runs a workflow in a local Airflow 2.10, pushes the image to a local registry and plans a
-Composer deploy against fake-gcs-server. Needs what ``bash scripts/setup`` installs (engines, Airflow venv,
+and the image, pushes the image to a local registry, rehearses mixed_example's built DAG in a local Airflow
+2.10 (each task a container of the pushed image, rows into the BigQuery emulator) and plans a Composer deploy
+against fake-gcs-server. Needs what ``bash scripts/setup`` installs (engines, Airflow venv,
 Docker engine and base image).
 """
 
@@ -23,7 +24,7 @@ WORKFLOWS = ["beam_wordcount", "bigquery_example", "hello", "mixed_example", "sp
 def demo(tmp_path_factory) -> tuple[Path, str]:
     work = tmp_path_factory.mktemp("demo")
     done = subprocess.run([str(PYTHON), str(ROOT / "scripts" / "demo.py"), "--work", str(work)], cwd=ROOT,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1500)
     assert done.returncode == 0, f"the demo failed (run bash scripts/setup first):\n{done.stdout[-3000:]}\n" \
                                  f"{done.stderr[-3000:]}"
     return work / "demo_project", done.stdout
@@ -58,9 +59,29 @@ def test_release_and_build_manifest(demo):
     assert image["name"].endswith("/demo-project:0.1.0") and image["digest"].startswith("sha256:")
 
 
-def test_local_airflow_ran_the_hello_dag(demo):
-    _, out = demo
-    assert "DagRun Finished: dag_id=hello" in out and "state=success" in out
+MIXED = ["count_words", "report", "wordcount", "create_tables", "load_page_views", "wait_for_page_views",
+         "daily_views", "hourly_views", "aggregate_orders"]
+
+
+def test_the_rehearsal_ran_every_task_of_mixed_example_in_a_container_of_the_pushed_image(demo):
+    project, out = demo
+    rehearsal = out[out.index("mixed_example rehearsed on Airflow 2 (env rehearsal, image 127.0.0.1:"):]
+    assert rehearsal.splitlines()[0].endswith("/demo-project:0.1.0)")
+    rows = {line.split()[2]: line.split()[3:] for line in rehearsal.splitlines()[2:]
+            if line.startswith("2026-01-15 00:00:00")}
+    assert rows.pop("bigflow-image")[0] == "success"
+    assert sorted(rows) == sorted(MIXED)
+    for task_id, (state, _tries, _duration, exit_code) in rows.items():
+        assert (state, exit_code) == ("success", "0"), task_id  # the job's container exited with 0
+    rows_written = out[out.index("Rows the containers wrote into the emulated BigQuery table daily_views"):]
+    assert "2026-01-15  blog  3\n2026-01-15  docs  3\n2026-01-15  home  6" in rows_written
+    deployed = project / "build" / "rehearsal" / "airflow2" / "dags" / "mixed_example.py"
+    assert deployed.read_bytes() == (project / "build" / "dags" / "rehearsal" / "mixed_example.py").read_bytes()
+
+
+def test_nothing_runs_the_bash_renderer_unless_asked(demo):
+    project, out = demo
+    assert "airflow dags test" not in out and not (project.parent / "airflow").exists()
 
 
 def test_pushed_image_and_composer_plan(demo):
