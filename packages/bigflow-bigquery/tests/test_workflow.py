@@ -143,9 +143,10 @@ def test_consecutive_runtimes_replace_only_their_own_partitions(shop: Path, quer
     assert query("SELECT order_id, amount FROM shop.orders ORDER BY order_id") == [
         {"order_id": "01-1", "amount": 10}, {"order_id": "01-2", "amount": 20}, {"order_id": "01-3", "amount": 5},
         {"order_id": "02-1", "amount": 20}, {"order_id": "02-2", "amount": 40}, {"order_id": "02-3", "amount": 10}]
-    assert query("SELECT runtime, orders FROM shop.order_log ORDER BY runtime") == [  # appended each run
-        {"runtime": "2024-01-01 00:00:00", "orders": 3}, {"runtime": "2024-01-02 00:00:00", "orders": 3},
-        {"runtime": "2024-01-02 00:00:00", "orders": 3}]
+    # appended each run; runtime_str keeps the form given on the command line, as in 1.x
+    assert query("SELECT runtime, orders FROM shop.order_log ORDER BY runtime") == [
+        {"runtime": "2024-01-01", "orders": 3}, {"runtime": "2024-01-02", "orders": 3},
+        {"runtime": "2024-01-02", "orders": 3}]
 
 
 def test_a_failing_job_is_one_line_and_keeps_the_previous_partition(shop: Path, query, bigflow_cli):

@@ -29,7 +29,7 @@ def test_driver_error_is_one_line_with_the_users_frame(in_project, bigflow_cli, 
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and "Traceback" not in result.stderr
     assert re.search(r"PySparkJob 'broken' failed: ValueError: bad input: 3 rows "
-                     r"\(at sparkdemo/drivers\.py:\d+ in broken_driver\)$", errors[0]), errors[0]
+                     r"\(at sparkdemo/drivers\.py:\d+ in broken_driver\); --debug shows the traceback$", errors[0]), errors[0]
 
 
 def test_timeout_stops_every_spark_process(in_project, context, no_leftover_spark, one_line):
