@@ -118,7 +118,18 @@ def test_an_owned_emulator_stops_with_its_parent(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": ""})
     pid = int(done.stdout.strip())
+    assert done.stderr == ""  # no progress line when not on a terminal
     deadline = time.monotonic() + 30
     while emulator._pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not emulator._pid_alive(pid)
+
+
+def test_starting_shows_progress_with_the_elapsed_time_on_a_terminal(tmp_path):
+    from bigflow.testing.terminal import on_a_terminal
+
+    script = "from bigflow_bigquery import emulator\nemulator.start()\nprint('answering')\n"
+    code, shown = on_a_terminal([sys.executable, "-c", script], cwd=tmp_path)
+    assert code == 0, shown
+    assert "starting the BigQuery emulator" in shown and "0:00:0" in shown, shown
+    assert "answering" in shown

@@ -15,6 +15,7 @@ current nor the previous release, and the per-DAG files of the layout before rel
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from importlib.resources import files as package_files
 from typing import Any
 
-from bigflow.api import BigflowError
+from bigflow.api import BigflowError, progress
 from bigflow_airflow.bucket import Bucket, Remote, md5_base64
 
 STATE = ".bigflow/"
@@ -124,20 +125,23 @@ class Releases:
         """Every file of ``release`` not in the bucket yet (in parallel)."""
         from google.api_core import exceptions
 
+        counted = itertools.count(1)
+
         def put(name: str) -> None:
             relative = f"{RELEASES}{release}/{name}{SOURCE_SUFFIX}"
             present = deployed.objects.get(relative)
-            if present is not None and present.md5 == md5_base64(files[name]):
-                return
-            before_write()
-            try:
-                self.bucket.write(self.prefix + relative, files[name], f"uploading {name}",
-                                  generation=present.generation if present else 0, content_type="text/x-python")
-            except exceptions.PreconditionFailed:
-                raise BigflowError(f"{self.uri(relative)} was written by someone else during this deploy; nothing "
-                                   "was switched — deploy again") from None
+            if present is None or present.md5 != md5_base64(files[name]):
+                before_write()
+                try:
+                    self.bucket.write(self.prefix + relative, files[name], f"uploading {name}",
+                                      generation=present.generation if present else 0, content_type="text/x-python")
+                except exceptions.PreconditionFailed:
+                    raise BigflowError(f"{self.uri(relative)} was written by someone else during this deploy; "
+                                       "nothing was switched — deploy again") from None
+            shown.update(f"uploading DAG files: {next(counted)} of {len(files)} in the bucket")
 
-        self.bucket.each(put, files)
+        with progress(f"uploading DAG files: 0 of {len(files)} in the bucket") as shown:
+            self.bucket.each(put, files)
 
     def switch(self, deployed: Deployed, release: str, version: str, files: Mapping[str, bytes]) -> None:
         """Point Airflow at ``release`` (one write, only over the pointer this deploy read), then the loader."""

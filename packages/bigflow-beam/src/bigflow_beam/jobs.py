@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from bigflow.api import BigflowError, Job, JobContext
+from bigflow.api import BigflowError, Job, JobContext, progress
 from bigflow_beam import options as opts
 from bigflow_beam.errors import BeamJobError, PipelineFailed, PipelineTimeout
 from bigflow_beam.runners import DATAFLOW, choose_runner
@@ -178,8 +178,9 @@ class BeamJob(Job):
             self._check_credentials(pipeline.runner, pipeline.options)
         logger.info("BeamJob %s: running the pipeline on %s", self.id, runner)
         try:
-            result = run_pipeline(pipeline, timeout=left, wait=self.wait_until_finish or runner != DATAFLOW,
-                                  grace=min(10.0, shift))
+            with progress(f"running the Beam pipeline of {self.id} on {runner}"):
+                result = run_pipeline(pipeline, timeout=left, wait=self.wait_until_finish or runner != DATAFLOW,
+                                      grace=min(10.0, shift))
         except DeadlineReached as reached:
             what = "the pipeline was cancelled" if reached.stopped else "cancelling the pipeline was requested"
             raise PipelineTimeout(

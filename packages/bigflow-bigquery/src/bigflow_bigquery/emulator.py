@@ -29,7 +29,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bigflow.api import BigflowError
+from bigflow.api import BigflowError, progress
 
 HOST = "127.0.0.1"
 DUCKDB_HOME_ENV = "BIGFLOW_DUCKDB_HOME"
@@ -131,6 +131,12 @@ def start(*, data_dir: Path | None = None, rest_port: int | None = None, grpc_po
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                    env=env, start_new_session=detach, close_fds=True)
     emulator = RunningEmulator(process.pid, rest_port, grpc_port, str(data_dir) if data_dir else None, str(log))
+    with progress("starting the BigQuery emulator"):
+        _wait_until_healthy(process, emulator, log)
+    return emulator
+
+
+def _wait_until_healthy(process: subprocess.Popen, emulator: RunningEmulator, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SEC
     while not healthy(emulator.url, timeout=0.25):
         if process.poll() is not None:
@@ -140,7 +146,6 @@ def start(*, data_dir: Path | None = None, rest_port: int | None = None, grpc_po
             raise BigflowError(f"the BigQuery emulator did not answer on {emulator.url} within "
                                f"{START_TIMEOUT_SEC:.0f} s; see {log}")
         time.sleep(0.03)
-    return emulator
 
 
 def _diagnose(log: Path, returncode: int, emulator: RunningEmulator) -> str:

@@ -63,17 +63,34 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]
         sys.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False)).rstrip() + "\n")
 
 
+class ProgressLine:
+    """What ``with progress(...) as line:`` gives: ``line.update("step 3/7")`` changes the shown text."""
+
+    def __init__(self, bar: Any = None, task: Any = None) -> None:
+        self._bar, self._task = bar, task
+
+    def update(self, message: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description=message)
+
+
 @contextmanager
-def progress(message: str) -> Iterator[None]:
-    """``with progress("uploading DAGs"):`` — a spinner on a terminal, one ``message ...`` line otherwise."""
-    if not sys.stderr.isatty():
-        say(f"{message} ...")
-        yield
+def progress(message: str) -> Iterator[ProgressLine]:
+    """``with progress("uploading DAGs") as line:`` — a spinner with the elapsed time on a terminal.
+
+    Nothing when stderr is not a terminal or with -q/--quiet, so piped output stays the same.
+    """
+    from bigflow.verbosity import quiet
+
+    if quiet() or not sys.stderr.isatty():
+        yield ProgressLine()
         return
     from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Console(stderr=True).status(message):
-        yield
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        yield ProgressLine(bar, bar.add_task(message, total=None))
 
 
 def confirm(question: str, *, assume_yes: bool = False) -> bool:

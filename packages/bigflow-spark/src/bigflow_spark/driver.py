@@ -81,12 +81,15 @@ def run(spec: Mapping[str, Any], spark: Any = None) -> dict[str, Any]:
 def build_session(spec: Mapping[str, Any]) -> Any:
     from pyspark.sql import SparkSession
 
+    from bigflow.api import progress
+
     builder = SparkSession.builder.appName(spec["app_name"])
     if spec.get("master"):
         builder = builder.master(spec["master"])
     for key, value in spec.get("spark_conf", {}).items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    with progress("starting the Spark session"):
+        return builder.getOrCreate()
 
 
 def make_context(data: Mapping[str, Any]) -> Any:

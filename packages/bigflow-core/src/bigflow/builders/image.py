@@ -34,7 +34,7 @@ from bigflow.artifacts import Artifact, Manifest, Plan, file_digest
 from bigflow.builders import run_tool, uv_binary
 from bigflow.contracts import Option
 from bigflow.errors import BigflowError
-from bigflow.output import say
+from bigflow.output import progress, say
 from bigflow.scaffold import TEMPLATES
 
 DEFAULT_DOCKERFILE = TEMPLATES / "project" / "Dockerfile"
@@ -233,9 +233,10 @@ def dependencies_image(client: Any, project: Any, base: BaseInfo, repository: st
     shutil.rmtree(context, ignore_errors=True)
     (context / "deps").mkdir(parents=True)
     say(f"Installing the locked dependencies for Python {base.python} ({base.uv_platform})")
-    _uv_target(context / "deps", base, "--require-hashes", "-r", str(lock_path))
-    if local_wheels:
-        _uv_target(context / "deps", base, *map(str, local_wheels))
+    with progress("installing the locked dependencies"):
+        _uv_target(context / "deps", base, "--require-hashes", "-r", str(lock_path))
+        if local_wheels:
+            _uv_target(context / "deps", base, *map(str, local_wheels))
     shutil.copy2(DEPS_DOCKERFILE, context / "Dockerfile")
     say(f"Building the dependencies image {tag}")
     run_build(client, context, tag, {"BASE_IMAGE": base.image, "SITE_PACKAGES": base.site_packages},
@@ -329,24 +330,26 @@ def run_build(client: Any, context: Path, tag: str, buildargs: dict[str, str], *
         stream = client.api.build(path=str(context), tag=tag, buildargs=buildargs, cache_from=cache_from or None,
                                   network_mode=network, rm=True, forcerm=True, decode=True, pull=False,
                                   nocache=no_cache)
-        for chunk in stream:
-            if "error" in chunk:
-                detail = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
-                where = f" at step {step}" if step else ""
-                raise BigflowError(f"image build failed{where}: {detail.strip().splitlines()[-1]}")
-            if "aux" in chunk and "ID" in chunk["aux"]:
-                image_id = chunk["aux"]["ID"]
-            text = chunk.get("stream", "")
-            for line in text.splitlines():
-                match = _STEP.match(line)
-                if match:
-                    step, total = f"{match[1]}/{match[2]} '{match[3]}'", int(match[2])
-                    if not quiet:
-                        say(f"  Step {match[1]}/{match[2]} : {match[3]}")
-                elif line.strip() == "---> Using cache":
-                    cached += 1
-                elif line.strip() and not quiet and not line.startswith((" --->", "Removing intermediate")):
-                    say(f"    {line}")
+        with progress(f"building {tag}") as shown:
+            for chunk in stream:
+                if "error" in chunk:
+                    detail = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
+                    where = f" at step {step}" if step else ""
+                    raise BigflowError(f"image build failed{where}: {detail.strip().splitlines()[-1]}")
+                if "aux" in chunk and "ID" in chunk["aux"]:
+                    image_id = chunk["aux"]["ID"]
+                text = chunk.get("stream", "")
+                for line in text.splitlines():
+                    match = _STEP.match(line)
+                    if match:
+                        step, total = f"{match[1]}/{match[2]} '{match[3]}'", int(match[2])
+                        shown.update(f"building {tag}: step {step}")
+                        if not quiet:
+                            say(f"  Step {match[1]}/{match[2]} : {match[3]}")
+                    elif line.strip() == "---> Using cache":
+                        cached += 1
+                    elif line.strip() and not quiet and not line.startswith((" --->", "Removing intermediate")):
+                        say(f"    {line}")
     except docker.errors.APIError as error:
         raise BigflowError(f"image build failed: {error.explanation or error}") from None
     if image_id is None:

@@ -9,6 +9,8 @@
   tagged ``v1.0.0``, as the working directory (pytest's ``pytester`` is the model): ``.root``,
   ``.write(path, text)``, ``.commit(message)``, ``.run(*args)`` (the CLI in-process, as ``bigflow_cli``). Use it to
   test builders and deploy targets through the CLI, as users run them.
+- ``bigflow.testing.terminal.on_a_terminal(argv)``: runs a command on a pseudo-terminal, to test what a user sees
+  there (progress lines appear only on a terminal).
 
 Example::
 
