@@ -186,3 +186,11 @@ def test_an_undeclared_config_source_is_reported_as_never_consulted(fixture_host
         "vaulty: registers config source 'vault' but does not declare it in bigflow.provides (so it is never "
         "consulted): add \"config_source:vault\" = \"module:object\"",
     ]
+
+
+def test_contributions_of_one_kind_call_only_that_kinds_register_hook(fixture_host, capsys):
+    host = fixture_host(("good", "good_plugin"), ("bad", "raises_in_hook"))
+    assert host.contributions("artifact_builder") == {}
+    assert host.plugin("bad").status == OK  # its failing register_job_types was not called
+    assert set(host.contributions("job_type")) == {"good"}
+    assert host.plugin("bad").status == FAILED

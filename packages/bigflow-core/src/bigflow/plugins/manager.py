@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
@@ -29,7 +28,7 @@ from bigflow.errors import PluginError, UnknownNameError
 from bigflow.output import warn
 from bigflow.plugins import discovery
 from bigflow.plugins.discovery import PluginInfo
-from bigflow.plugins.kinds import KINDS
+from bigflow.plugins.kinds import KINDS, Kind
 from bigflow.version import PLUGIN_API_VERSION
 
 if TYPE_CHECKING:
@@ -131,7 +130,7 @@ class PluginHost:
         self._infos = None if infos is None else list(infos)
         self._plugins: dict[str, Plugin] | None = None
         self._loaded = False
-        self._contributions: dict[str, dict[str, Contribution]] | None = None
+        self._contributions: dict[str, dict[str, Contribution]] = {}  # per kind, collected on first use
         self._collected: dict[str, dict[str, Contribution]] = {}  # plugin-added register hooks
         self.conflicts: list[str] = []
         self._owners: dict[str, str] = {}  # pluggy plugin name -> distribution name
@@ -257,8 +256,7 @@ class PluginHost:
             except PluginError:
                 self.unregister(name)
                 raise
-        self._contributions = None
-        self._collected.clear()
+        self._forget_contributions()
 
     def _guarded(self, function: Callable[..., Any], hook_name: str, owner: str) -> Callable[..., Any]:
         """``function`` run as ``owner``: an exception becomes a recorded failure of that plugin (result None)."""
@@ -307,8 +305,12 @@ class PluginHost:
     def unregister(self, name: str) -> None:
         self.pm.unregister(name=name)
         self._owners.pop(name, None)
-        self._contributions = None
+        self._forget_contributions()
+
+    def _forget_contributions(self) -> None:
+        self._contributions.clear()
         self._collected.clear()
+        self.conflicts = []
 
     def _fail(self, plugin: Plugin, error: BaseException, *, report: bool = True) -> None:
         for name, owner in list(self._owners.items()):
@@ -318,10 +320,9 @@ class PluginHost:
                 del self._owners[name]
         plugin.objects.clear()
         plugin.status, plugin.reason = FAILED, one_line(error)
-        if self._contributions is not None:
-            for by_name in [*self._contributions.values(), *self._collected.values()]:
-                for key in [k for k, c in by_name.items() if c.plugin == plugin.name]:
-                    del by_name[key]
+        for by_name in [*self._contributions.values(), *self._collected.values()]:
+            for key in [k for k, c in by_name.items() if c.plugin == plugin.name]:
+                del by_name[key]
         if report:
             self._report(plugin)
 
@@ -341,22 +342,23 @@ class PluginHost:
     # -- contributions ----------------------------------------------------------------------------
 
     def contributions(self, kind: str) -> dict[str, Contribution]:
-        """Everything of one kind that plugins registered, by name (collected once, on first use)."""
+        """Everything of one kind that plugins registered, by name (collected once per kind, on first use).
+
+        Only that kind's register hook is called, so e.g. looking up a builder imports no job type module.
+        """
         if kind not in KINDS:
             raise ValueError(f"unknown contribution kind {kind!r}")
         with self._lock:
-            if self._contributions is None:
-                self._collect()
-            assert self._contributions is not None
+            if kind not in self._contributions:
+                self._collect(KINDS[kind])
             return self._contributions[kind]
 
-    def _collect(self) -> None:
+    def _collect(self, kind: Kind) -> None:
         self.load()
-        self._contributions = {kind: {} for kind in KINDS}
-        self.conflicts = []
-        for kind in KINDS.values():
-            self._call_register(kind.hook, kind.label, self._contributions[kind.key], self.reserved.get(kind.key, set()))
-        for conflict in self.conflicts:
+        found = self._contributions[kind.key] = {}  # in place first: a failing plugin's entries are dropped from it
+        known = len(self.conflicts)
+        self._call_register(kind.hook, kind.label, found, self.reserved.get(kind.key, set()))
+        for conflict in self.conflicts[known:]:
             if strict():
                 raise PluginError(f"{conflict} (BIGFLOW_STRICT_PLUGINS is set)")
             warn(conflict)
@@ -428,35 +430,17 @@ class PluginHost:
 PLUGIN_WIDE_HOOKS = frozenset({*(kind.hook for kind in KINDS.values()), "register_settings", "register_hookspecs"})
 
 
-_SIMPLE_CLAUSE = re.compile(r"^\s*(>=|<=|<|>|==|!=)\s*(\d+(?:\.\d+)*)\s*$")
-_COMPARE = {
-    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b,
-    ">": lambda a, b: a > b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-}
-
-
-def _numeric(version: str, width: int) -> tuple[int, ...]:
-    parts = [int(p) for p in version.split(".")]
-    return tuple(parts + [0] * (width - len(parts)))
-
-
 def api_mismatch(requires: str | None) -> str:
     """Why a plugin API range does not admit this core's API version ('' when it does).
 
-    Plain numeric clauses such as ``>=1,<2`` are checked directly (``packaging`` costs 20 ms to import);
-    anything else goes through ``packaging.specifiers``.
+    Plain numeric clauses such as ``>=1,<2`` are checked without importing ``packaging`` (``versions``).
     """
     if requires is None:
         return ""
-    clauses = [_SIMPLE_CLAUSE.match(c) for c in requires.split(",")]
-    if all(clauses):
-        width = max(len(PLUGIN_API_VERSION.split(".")), *(len(m[2].split(".")) for m in clauses if m))
-        ok = all(_COMPARE[m[1]](_numeric(PLUGIN_API_VERSION, width), _numeric(m[2], width)) for m in clauses if m)
-    else:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from bigflow.plugins.versions import InvalidRange, contains
 
-        try:
-            ok = SpecifierSet(requires).contains(PLUGIN_API_VERSION, prereleases=True)
-        except InvalidSpecifier:
-            return f"invalid plugin API range {requires!r}"
+    try:
+        ok = contains(requires, PLUGIN_API_VERSION)
+    except InvalidRange:
+        return f"invalid plugin API range {requires!r}"
     return "" if ok else f"requires plugin API {requires}, core provides {PLUGIN_API_VERSION}"

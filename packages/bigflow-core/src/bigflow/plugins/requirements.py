@@ -18,32 +18,35 @@ def check_required(project: Project | None = None) -> None:
         raise PluginError(f"[tool.bigflow] required-plugins must be a list of strings, got {wanted!r}")
     if not wanted:
         return
-    from packaging.requirements import InvalidRequirement, Requirement
+    from bigflow import plugins
+    from bigflow.plugins.manager import OK
+    from bigflow.plugins.versions import InvalidRange, contains, requirement
 
     missing: list[str] = []
     broken: list[str] = []
-    from bigflow import plugins
-    from bigflow.plugins.manager import OK
-
     host = plugins.host()
     for text in wanted:
         try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
+            name, specifiers = requirement(text)
+        except InvalidRange:
             raise PluginError(f"[tool.bigflow] required-plugins: {text!r} is not a valid requirement") from None
-        try:
-            installed = metadata.version(requirement.name)
+        plugin = host.plugin(name)
+        try:  # a plugin's version comes with its entry points; only other distributions are looked up
+            installed = plugin.info.version if plugin is not None else metadata.version(name)
         except metadata.PackageNotFoundError:
             missing.append(text)
             continue
-        if not requirement.specifier.contains(installed, prereleases=True):
+        try:
+            in_range = contains(specifiers, installed)
+        except InvalidRange:
+            raise PluginError(f"[tool.bigflow] required-plugins: {text!r} is not a valid requirement") from None
+        if not in_range:
             missing.append(text)
             continue
-        plugin = host.plugin(requirement.name)
         if plugin is None:
-            broken.append(f"{requirement.name} is installed but is not a bigflow plugin")
+            broken.append(f"{name} is installed but is not a bigflow plugin")
         elif host.load() and plugin.status != OK:
-            broken.append(f"{requirement.name} is {plugin.status_text}")
+            broken.append(f"{name} is {plugin.status_text}")
     if missing:
         quoted = " ".join(f"'{m}'" for m in missing)
         raise PluginError(
