@@ -6,7 +6,10 @@ with the cncf-kubernetes and google providers, installed from the lock files in 
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,29 @@ def environment(home: Path, major: int) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
     }
+
+
+DUMP = Path(__file__).with_name("dagbag_dump.py")
+
+
+def dagbags(root: Path, folders: Mapping[str, Path]) -> dict[int, dict]:
+    """Load every folder in a DagBag of Airflow 2 and of Airflow 3 (both processes at once).
+
+    Returns ``{major: {name: bag, ..., "airflow": version}}`` with each bag as ``dagbag_dump.py`` writes it.
+    """
+    running = {}
+    for major in (2, 3):
+        home = root / f"airflow{major}-home"
+        (home / "dags").mkdir(parents=True)
+        out, log = root / f"dump{major}.json", (root / f"dump{major}.log").open("w")
+        running[major] = (out, log, subprocess.Popen(
+            [python(major), str(DUMP), str(out), *map(str, folders.values())],
+            env=environment(home, major), stdout=log, stderr=subprocess.STDOUT, cwd=home))
+    dumps = {}
+    for major, (out, log, process) in running.items():
+        assert process.wait(timeout=300) == 0, Path(log.name).read_text()[-3000:]
+        log.close()
+        data = json.loads(out.read_text())
+        dumps[major] = {**{name: data["bags"][str(folder)] for name, folder in folders.items()},
+                        "airflow": data["airflow"]}
+    return dumps

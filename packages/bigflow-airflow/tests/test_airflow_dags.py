@@ -4,7 +4,6 @@ DAG objects Airflow built."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,7 +14,6 @@ from airflow_scenarios import CRONS, STRICTER, scenarios, starter_project
 
 from bigflow.schedules import check_cron
 
-DUMP = Path(__file__).with_name("dagbag_dump.py")
 RUNTIME = "{{ (logical_date or dag_run.run_after).strftime('%Y-%m-%d %H:%M:%S') }}"
 PIN = "{{ ti.xcom_pull(task_ids='bigflow-image') }}"
 
@@ -29,23 +27,7 @@ def starter(tmp_path_factory) -> tuple[Path, list[dict]]:
 def bags(tmp_path_factory, starter) -> dict[int, dict]:
     root = tmp_path_factory.mktemp("dag-scenarios")
     folders = {**scenarios(root, bigflow="/opt/bigflow/bin/bigflow"), "starter": starter[0]}
-    running = {}
-    for major in (2, 3):
-        home = root / f"airflow{major}-home"
-        (home / "dags").mkdir(parents=True)
-        out = root / f"dump{major}.json"
-        log = (root / f"dump{major}.log").open("w")
-        running[major] = (out, log, subprocess.Popen(
-            [airflow_venvs.python(major), str(DUMP), str(out), *map(str, folders.values())],
-            env=airflow_venvs.environment(home, major), stdout=log, stderr=subprocess.STDOUT, cwd=home))
-    dumps = {}
-    for major, (out, log, process) in running.items():
-        assert process.wait(timeout=300) == 0, Path(log.name).read_text()[-3000:]
-        log.close()
-        data = json.loads(out.read_text())
-        dumps[major] = {name: data["bags"][str(folder)] for name, folder in folders.items()}
-        dumps[major]["airflow"] = data["airflow"]
-    return dumps
+    return airflow_venvs.dagbags(root, folders)
 
 
 @pytest.fixture(params=[2, 3], ids=["airflow2", "airflow3"])

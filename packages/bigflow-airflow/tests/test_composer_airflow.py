@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from itertools import count
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from google.cloud import storage
 from bigflow.api import environment
 from bigflow_airflow.composer import ComposerTarget
 
-DUMP = Path(__file__).with_name("dagbag_dump.py")
 _ids = count()
 
 
@@ -76,21 +74,7 @@ def folders(tmp_path_factory, gcs_endpoint, registry) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def bags(folders, tmp_path_factory) -> dict[int, dict[str, dict]]:
     root = tmp_path_factory.mktemp("composer-dagbags")
-    running = {}
-    for major in (2, 3):
-        home = root / f"home{major}"
-        (home / "dags").mkdir(parents=True)
-        out, log = root / f"dump{major}.json", (root / f"dump{major}.log").open("w")
-        running[major] = (out, log, subprocess.Popen(
-            [airflow_venvs.python(major), str(DUMP), str(out), *map(str, folders.values())],
-            env=airflow_venvs.environment(home, major), stdout=log, stderr=subprocess.STDOUT, cwd=home))
-    dumps = {}
-    for major, (out, log, process) in running.items():
-        assert process.wait(timeout=300) == 0, Path(log.name).read_text()[-3000:]
-        log.close()
-        data = json.loads(out.read_text())
-        dumps[major] = {name: data["bags"][str(folder)] for name, folder in folders.items()}
-    return dumps
+    return airflow_venvs.dagbags(root, folders)
 
 
 def images(bag: dict) -> dict[str, str]:

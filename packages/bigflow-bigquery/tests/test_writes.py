@@ -148,3 +148,19 @@ def test_ingestion_time_partitioning_is_refused_on_the_emulator_with_the_fix(tab
     with pytest.raises(BigflowError, match=r"partitioned by ingestion time.*partition_column="):
         tables.write_truncate("ingested", "SELECT 1 AS n")
     tables.write_truncate("ingested", "SELECT 1 AS n", partitioned=False)
+
+
+@pytest.mark.parametrize("decorator", ["20241301", "20240230", "2024010124", "202401011", "2024x1", "", "99999"])
+def test_bad_partition_decorator_is_one_line_error_naming_table_and_partition(decorator, make_manager):
+    from bigflow_bigquery import BigQueryJob, DatasetConfig
+
+    manager = make_manager()
+    expected = (rf"^invalid partition '{decorator}' of table 'orders' in 'orders\${decorator}': expected table\$YYYY, "
+                r"table\$YYYYMM, table\$YYYYMMDD or table\$YYYYMMDDHH naming a real date and hour$")
+    with pytest.raises(BigflowError, match=expected):
+        manager.write_truncate(f"orders${decorator}", "SELECT 1 AS n", partitioned=False)
+    with pytest.raises(BigflowError, match=expected):
+        manager.insert(f"orders${decorator}", [{"n": 1}])
+    with pytest.raises(BigflowError, match=expected):
+        BigQueryJob("daily", sql="SELECT 1 AS n", destination=f"orders${decorator}",
+                    dataset=DatasetConfig(env=None, project_id="test-project", dataset_name="d"))

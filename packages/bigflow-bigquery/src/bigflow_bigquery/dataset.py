@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +22,7 @@ from bigflow.api import BigflowError, runtimes
 from bigflow_bigquery import engine, statements
 from bigflow_bigquery.config import DatasetConfig, DatasetSpec
 from bigflow_bigquery.errors import sql_error
-from bigflow_bigquery.partitions import Window, unit
+from bigflow_bigquery.partitions import Window, split_decorator, unit
 from bigflow_bigquery.settings import Settings
 from bigflow_bigquery.statements import Statement, Target
 from bigflow_bigquery.templating import render
@@ -39,8 +38,6 @@ logger = logging.getLogger("bigflow.bigquery")
 DEFAULT_OPERATION_NAME = "__auto"
 DEFAULT_PEEK_LIMIT = 1000
 STAGE_PREFIX = "_bigflow_stage_"
-_DECORATOR = re.compile(r"^(?P<table>[^$]+)\$(?P<partition>\d{4}|\d{6}|\d{8}|\d{10})$")
-_DECORATOR_UNITS = {4: "YEAR", 6: "MONTH", 8: "DAY", 10: "HOUR"}
 _BYTE_UNITS = {0: " B", 1: " KB", 2: " MB", 3: " GB", 4: " TB", 5: " PB"}
 
 _ensured: set[tuple[str, str, str]] = set()
@@ -310,12 +307,9 @@ class DatasetManager:
     def _destination(self, table_name: str, partitioned: bool, partition_type: str | None,
                      custom_run_datetime: str | None) -> tuple[str, Window | tuple[datetime, str | None] | None]:
         """The table id and the partition to write: a ``Window``, ``(runtime, unit or None)`` or None."""
-        match = _DECORATOR.match(table_name)
-        if match:  # 1.x 'table$YYYYMMDD': that partition, whatever the runtime
-            digits = match.group("partition")
-            fmt = {4: "%Y", 6: "%Y%m", 8: "%Y%m%d", 10: "%Y%m%d%H"}[len(digits)]
-            start = datetime.strptime(digits, fmt)
-            return self._table_id(match.group("table")), Window.of(start, _DECORATOR_UNITS[len(digits)])
+        table_name, decorated = split_decorator(table_name)
+        if decorated:  # 1.x 'table$YYYYMMDD': that partition, whatever the runtime
+            return self._table_id(table_name), decorated
         if not partitioned:
             return self._table_id(table_name), None
         runtime = runtimes.parse(custom_run_datetime or self.runtime_str)

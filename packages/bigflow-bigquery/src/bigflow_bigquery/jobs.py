@@ -9,7 +9,7 @@ from typing import Any
 from bigflow.api import BigflowError, Job, JobContext
 from bigflow_bigquery.config import DatasetConfig
 from bigflow_bigquery.dataset import InteractiveDatasetManager, bind
-from bigflow_bigquery.partitions import unit
+from bigflow_bigquery.partitions import split_decorator, unit
 
 WRITE_MODES = ("truncate", "append", "empty")
 
@@ -40,6 +40,8 @@ class BigQueryJob(Job):
             raise BigflowError(f"BigQueryJob {id!r}: give exactly one of sql or sql_file")
         if write not in WRITE_MODES:
             raise BigflowError(f"BigQueryJob {id!r}: write must be one of {', '.join(WRITE_MODES)}, got {write!r}")
+        if destination is not None:
+            split_decorator(destination)  # a bad 'table$YYYYMMDD' fails when the job is defined, not when it runs
         self.sql = sql
         self.sql_file = _resolve(sql_file, id) if sql_file is not None else None
         self.destination = destination

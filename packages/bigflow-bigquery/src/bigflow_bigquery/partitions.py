@@ -18,6 +18,27 @@ def unit(value: str | None, default: str = "DAY") -> str:
     return name
 
 
+_DECORATOR_FORMS = {4: ("%Y", "YEAR"), 6: ("%Y%m", "MONTH"), 8: ("%Y%m%d", "DAY"), 10: ("%Y%m%d%H", "HOUR")}
+
+
+def split_decorator(table_name: str) -> tuple[str, Window | None]:
+    """``'table$YYYYMMDD'`` (1.x) -> ``('table', that partition's Window)``; a plain name -> ``(name, None)``.
+
+    A bad decorator is a one-line error naming the table, the partition and the forms BigQuery accepts.
+    """
+    table, dollar, partition = table_name.partition("$")
+    if not dollar:
+        return table_name, None
+    form = _DECORATOR_FORMS.get(len(partition)) if partition.isascii() and partition.isdigit() else None
+    try:
+        if table and form:
+            return table, Window.of(datetime.strptime(partition, form[0]), form[1])
+    except ValueError:
+        pass
+    raise BigflowError(f"invalid partition {partition!r} of table {table!r} in {table_name!r}: expected "
+                       "table$YYYY, table$YYYYMM, table$YYYYMMDD or table$YYYYMMDDHH naming a real date and hour")
+
+
 @dataclass(frozen=True)
 class Window:
     """The time range of one partition."""
