@@ -29,6 +29,8 @@ REGISTRY = "127.0.0.1:15000"
 BIGFLOW = Path(sys.executable).parent / "bigflow"
 SETUP = "run 'bash scripts/setup.d/10-docker.sh' (as root) to install and start it"
 NAME = f"shop{os.getpid()}"  # the project, its package and its image: unique to this test run
+API_TOKEN = "tok-8f3a1c9e5b"  # a secret setting in pyproject.toml ...
+DB_PASSWORD = "pw-2d7e4b6a0c"  # ... and one from the environment (bf_db_password) while the image is built
 
 
 def bigflow(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -69,13 +71,15 @@ def built(client, tmp_path_factory):
     text = "".join(line for line in pyproject.read_text().splitlines(keepends=True)
                    if not line.startswith("required-plugins"))  # the plugins are not loaded here
     pyproject.write_text(text.replace(
-        "[tool.bigflow.environments.dev]\n", f'[tool.bigflow.environments.dev]\ndocker_repository = "{REGISTRY}/{NAME}"\n'))
+        "[tool.bigflow.environments.dev]\n",
+        f'[tool.bigflow.environments.dev]\ndocker_repository = "{REGISTRY}/{NAME}"\napi_token = "{API_TOKEN}"\n'))
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "start")
     git(root, "tag", "1.0.0")
     remove_images(client)  # a cold build: no image of an earlier test run
-    done = ok(bigflow(root, "build", "image", "--base-image", BASE, "--export-tar"))
+    done = ok(bigflow(root, "build", "image", "--base-image", BASE, "--export-tar",
+                      env={"bf_db_password": DB_PASSWORD}))
     yield root, done
     remove_images(client)
     client.images.prune(filters={"dangling": True})  # what failed builds left
@@ -112,6 +116,24 @@ def test_image_is_tagged_with_the_version_and_runs_a_job_offline_as_non_root(cli
     assert '"workflow_id": "hello"' in output  # JSON logs inside a pod, with bigflow's fields
     whoami = client.containers.run(f"{NAME}:1.0.0", [], entrypoint=["id", "-u"], network_mode="none", remove=True)
     assert whoami.decode().strip() == "10001"
+
+
+def test_no_secret_value_is_in_the_image_its_context_or_the_build_output(client, built):
+    root, done = built
+    found = client.images.get(f"{NAME}:1.0.0")
+    inspected = json.dumps([found.attrs, client.api.history(found.id)])  # labels, env, build steps
+    assert "api_token" in (root / "pyproject.toml").read_text()  # the secret is really in the project
+    for secret in (API_TOKEN, DB_PASSWORD):
+        assert secret not in inspected
+        assert secret not in done.stdout + done.stderr
+    context = [p for p in (root / "build").rglob("*") if p.is_file() and not p.name.endswith(".tar")]
+    assert [p for p in context if API_TOKEN.encode() in p.read_bytes() or DB_PASSWORD.encode() in p.read_bytes()] == []
+    # every file of the app dir (/app, its pyproject.toml and the installed package it links to): grep exits 1
+    grep = client.containers.run(f"{NAME}:1.0.0", ["-c", f"grep -rRlF -e {API_TOKEN} -e {DB_PASSWORD} /app; echo $?"],
+                                 entrypoint=["sh"], network_mode="none", remove=True).decode()
+    assert grep.strip() == "1"
+    assert "# api_token: a secret, left out of the image" in client.containers.run(
+        f"{NAME}:1.0.0", ["/app/pyproject.toml"], entrypoint=["cat"], network_mode="none", remove=True).decode()
 
 
 def test_export_tar_holds_the_tagged_image(built):

@@ -32,6 +32,7 @@ from typing import Any
 from bigflow import verbosity
 from bigflow.artifacts import Artifact, Manifest, Plan, file_digest
 from bigflow.builders import run_tool, uv_binary
+from bigflow.configuration import is_secret_key
 from bigflow.contracts import Option
 from bigflow.errors import BigflowError
 from bigflow.output import progress, say
@@ -285,8 +286,28 @@ def build_local_sources(project: Any, names: list[str], out: Path) -> list[Path]
     return wheels
 
 
-def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | None) -> Path:
-    """Stage the project's build context in build/image/context: wheel installed, command, project files."""
+_TABLE = re.compile(r"^\s*\[+\s*([^\]]*?)\s*\]")
+_KEY = re.compile(r"^\s*[\"']?([A-Za-z0-9_-]+)[\"']?\s*=")
+
+
+def without_secrets(pyproject: str, secret_keys: frozenset[str] | set[str]) -> str:
+    """``pyproject.toml`` for the image: each secret setting of an environment table (a key named like a secret,
+    or declared secret) left out, so the image holds no secret value; the container gets it from ``bf_<key>``."""
+    lines, table = [], ""
+    for line in pyproject.splitlines(keepends=True):
+        header, key = _TABLE.match(line), _KEY.match(line)
+        table = header.group(1) if header else table
+        if key and table.startswith("tool.bigflow.environments") and (
+                is_secret_key(key.group(1)) or key.group(1) in secret_keys):
+            line = f"# {key.group(1)}: a secret, left out of the image (set bf_{key.group(1)} in the container)\n"
+        lines.append(line)
+    return "".join(lines)
+
+
+def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | None,
+                  secret_keys: frozenset[str] = frozenset()) -> Path:
+    """Stage the project's build context in build/image/context: wheel installed, command, project files (no
+    secret values: see ``without_secrets``)."""
     context = project.root / WORK / "context"
     shutil.rmtree(context, ignore_errors=True)
     (context / "app").mkdir(parents=True)
@@ -296,9 +317,11 @@ def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | 
     shim.write_text(f'#!/bin/sh\nexec {VENV}/bin/python -m bigflow "$@"\n')
     shim.chmod(0o755)
     (context / "project").mkdir()
-    for name in ("pyproject.toml", "deployment_config.py"):
-        if (project.root / name).is_file():
-            shutil.copy2(project.root / name, context / "project" / name)
+    if (project.root / "pyproject.toml").is_file():
+        (context / "project" / "pyproject.toml").write_text(
+            without_secrets((project.root / "pyproject.toml").read_text(), secret_keys))
+    if (project.root / "deployment_config.py").is_file():
+        shutil.copy2(project.root / "deployment_config.py", context / "project" / "deployment_config.py")
     (context / "project" / project.package).symlink_to(f"{base.site_packages}/{project.package}")
     if dockerfile is not None and not dockerfile.is_file():
         raise BigflowError(f"Dockerfile {dockerfile} does not exist")
@@ -400,7 +423,7 @@ class ImageBuilder:
         quiet, no_cache = bool(options["quiet"]) or verbosity.quiet(), bool(options["no_cache"])
         deps_tag, lock_used, deps_built = dependencies_image(
             client, project, base, repository, root / WORK, cache_from=cache_from, no_cache=no_cache, quiet=quiet)
-        context = stage_context(project, base, wheel, dockerfile)
+        context = stage_context(project, base, wheel, dockerfile, env.secret_keys)
         say(f"Building image {tag} (base {base_image}, Python {base.python}, dependencies {deps_tag})")
         result = run_build(client, context, tag, {"BASE_IMAGE": base_image, "DEPS_IMAGE": deps_tag,
                                                   "SITE_PACKAGES": base.site_packages},
