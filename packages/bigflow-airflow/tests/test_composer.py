@@ -69,7 +69,7 @@ def pointer(bucket) -> dict:
     return json.loads(bucket.blob(f"dags/shop/{POINTER}").download_as_bytes())
 
 
-def test_first_deploy_uploads_a_release_and_switches_to_it_and_plan_changes_nothing(project, bucket):
+def test_first_deploy_uploads_a_release_and_switches_to_it_and_plan_changes_nothing(project, bucket, capsys):
     manifest = build(project, "dev")
     plan = ComposerTarget().plan(project, manifest, environment("dev", project), {})
     uri = f"gs://{bucket.name}/dags/shop/"
@@ -86,6 +86,7 @@ def test_first_deploy_uploads_a_release_and_switches_to_it_and_plan_changes_noth
         f"dags/shop/.bigflow/releases/{release}/{name}.src" for name in ("orders.py", "stock.py", "users.py")),
         "dags/shop/bigflow_dags.py"]  # and the lock is gone
     assert f"release {release} (version 1.0.0) is current" in done.notes
+    assert "uploading DAG files" not in capsys.readouterr().err  # the upload counter shows only on a terminal
 
 
 def test_unchanged_redeploy_writes_nothing(project, bucket):

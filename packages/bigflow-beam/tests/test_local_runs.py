@@ -38,7 +38,7 @@ def read_lines(path: Path) -> list[str]:
     return sorted(path.read_text().splitlines())
 
 
-def test_word_count_runs_in_process_and_writes_its_output(tmp_path, context_for, caplog):
+def test_word_count_runs_in_process_and_writes_its_output(tmp_path, context_for, caplog, capsys):
     job = BeamJob("count", entry_point=count_words, pipeline_options={},
                   entry_point_args=(["a b a", "c a"],), entry_point_kwargs={"output": str(tmp_path / "out")})
 
@@ -49,6 +49,7 @@ def test_word_count_runs_in_process_and_writes_its_output(tmp_path, context_for,
     assert type(result).__module__ == "apache_beam.runners.portability.fn_api_runner.fn_runner"
     assert read_lines(tmp_path / "out.txt") == ["a 3", "b 1", "c 1"]
     assert not [r for r in caplog.records if "prism" in r.getMessage().lower()], "Beam tried the Prism runner"
+    assert "running the Beam pipeline" not in capsys.readouterr().err  # progress only on a terminal
 
 
 def test_workers_see_the_bigflow_options(tmp_path, context_for, monkeypatch):
