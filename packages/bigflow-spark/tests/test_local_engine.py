@@ -28,8 +28,21 @@ def test_driver_error_is_one_line_with_the_users_frame(in_project, bigflow_cli, 
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and "Traceback" not in result.stderr
+    assert "Spark session" not in result.stderr  # progress only on a terminal
     assert re.search(r"PySparkJob 'broken' failed: ValueError: bad input: 3 rows "
                      r"\(at sparkdemo/drivers\.py:\d+ in broken_driver\); --debug shows the traceback$", errors[0]), errors[0]
+
+
+def test_a_run_on_a_terminal_shows_the_spark_session_starting(in_project, no_leftover_spark):
+    import sys
+    from pathlib import Path
+
+    from bigflow.testing.terminal import on_a_terminal
+
+    bigflow = str(Path(sys.executable).with_name("bigflow"))
+    code, shown = on_a_terminal([bigflow, "run", "--workflow", "word_count", "--log-format", "text"], cwd=in_project)
+    assert code == 0, shown
+    assert "PySparkJob 'count_words': starting the Spark session" in shown and "0:00:" in shown, shown
 
 
 def test_timeout_stops_every_spark_process(in_project, context, no_leftover_spark, one_line):

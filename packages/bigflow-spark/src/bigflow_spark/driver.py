@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 RESULT_MARKER = "bigflow-spark-result: "
+SESSION_MARKER = "bigflow-spark-session: started"  # on stderr: a local parent's progress line moves on
 
 _current_context: Any = None
 
@@ -81,15 +82,14 @@ def run(spec: Mapping[str, Any], spark: Any = None) -> dict[str, Any]:
 def build_session(spec: Mapping[str, Any]) -> Any:
     from pyspark.sql import SparkSession
 
-    from bigflow.api import progress
-
     builder = SparkSession.builder.appName(spec["app_name"])
     if spec.get("master"):
         builder = builder.master(spec["master"])
     for key, value in spec.get("spark_conf", {}).items():
         builder = builder.config(key, value)
-    with progress("starting the Spark session"):
-        return builder.getOrCreate()
+    session = builder.getOrCreate()
+    print(SESSION_MARKER, file=sys.stderr, flush=True)
+    return session
 
 
 def make_context(data: Mapping[str, Any]) -> Any:

@@ -17,11 +17,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from bigflow.api import BigflowError
+from bigflow.api import BigflowError, progress
+from bigflow_spark.driver import SESSION_MARKER
 from bigflow_spark.spec import render_main
 
 logger = logging.getLogger("bigflow_spark.driver")
@@ -48,20 +49,25 @@ def run_driver_process(spec: dict[str, Any], environ: Mapping[str, str], timeout
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    start_new_session=True)
         _running.add(process)
-        readers = [threading.Thread(target=_forward_stdout, args=(process.stdout,), daemon=True),
-                   threading.Thread(target=_collect_stderr, args=(process.stderr, tail), daemon=True)]
-        for reader in readers:
-            reader.start()
-        try:
-            returncode = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise SparkJobTimeout(f"PySparkJob {job_id!r} timed out after {timeout:g}s (execution_timeout_sec); "
-                                  "its Spark processes were stopped") from None
-        finally:
-            stop_group(process)
-            _running.discard(process)
+        with progress(f"PySparkJob {job_id!r}: starting the Spark session") as shown:
+
+            def started() -> None:
+                shown.update(f"PySparkJob {job_id!r}: running the driver")
+
+            readers = [threading.Thread(target=_forward_stdout, args=(process.stdout,), daemon=True),
+                       threading.Thread(target=_collect_stderr, args=(process.stderr, tail, started), daemon=True)]
             for reader in readers:
-                reader.join(timeout=5)
+                reader.start()
+            try:
+                returncode = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise SparkJobTimeout(f"PySparkJob {job_id!r} timed out after {timeout:g}s "
+                                      "(execution_timeout_sec); its Spark processes were stopped") from None
+            finally:
+                stop_group(process)
+                _running.discard(process)
+                for reader in readers:
+                    reader.join(timeout=5)
         if not result_path.exists():
             raise BigflowError(f"PySparkJob {job_id!r}: the Spark driver exited with code {returncode} "
                                f"without a result: {_last_error(tail)}")
@@ -111,8 +117,11 @@ def _forward_stdout(stream: IO[str]) -> None:
         sys.stdout.flush()
 
 
-def _collect_stderr(stream: IO[str], tail: collections.deque[str]) -> None:
+def _collect_stderr(stream: IO[str], tail: collections.deque[str], started: Callable[[], None]) -> None:
     for line in stream:
+        if line.rstrip("\n") == SESSION_MARKER:
+            started()
+            continue
         tail.append(line.rstrip("\n"))
         logger.debug("%s", line.rstrip("\n"))
 
