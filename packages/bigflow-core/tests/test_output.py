@@ -43,7 +43,8 @@ from bigflow import api
 with api.progress("starting the engine") as line:
     time.sleep(0.3)
     line.update("step 2/2")
-    time.sleep(0.3)
+    with api.progress("a parallel job"):  # one line at a time
+        time.sleep(0.3)
 print("done")
 """
 
@@ -52,6 +53,7 @@ def test_progress_shows_a_spinner_with_elapsed_time_on_a_terminal_but_not_with_q
     code, shown = on_a_terminal([sys.executable, "-c", PROGRESS_ON_A_TERMINAL])
     assert code == 0, shown
     assert "starting the engine" in shown and "step 2/2" in shown and "0:00:0" in shown, shown
+    assert "a parallel job" not in shown, shown
     assert shown.rstrip().endswith("done"), shown
     code, quiet = on_a_terminal([sys.executable, "-c", PROGRESS_ON_A_TERMINAL], env={"BIGFLOW_VERBOSITY": "-1"})
     assert code == 0, quiet

@@ -15,6 +15,7 @@ from typing import Any
 
 _warned: set[str] = set()
 _lock = threading.Lock()
+_showing = False  # a progress line is on the terminal
 
 
 def say(message: str) -> None:
@@ -78,19 +79,28 @@ class ProgressLine:
 def progress(message: str) -> Iterator[ProgressLine]:
     """``with progress("uploading DAGs") as line:`` — a spinner with the elapsed time on a terminal.
 
-    Nothing when stderr is not a terminal or with -q/--quiet, so piped output stays the same.
+    Nothing when stderr is not a terminal or with -q/--quiet, so piped output stays the same; one line at a
+    time (a progress started while another is shown, e.g. by a parallel job, shows nothing).
     """
     from bigflow.verbosity import quiet
 
-    if quiet() or not sys.stderr.isatty():
+    global _showing
+    with _lock:
+        show = not (_showing or quiet() or not sys.stderr.isatty())
+        _showing = _showing or show
+    if not show:
         yield ProgressLine()
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        yield ProgressLine(bar, bar.add_task(message, total=None))
+    try:
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            yield ProgressLine(bar, bar.add_task(message, total=None))
+    finally:
+        with _lock:
+            _showing = False
 
 
 def confirm(question: str, *, assume_yes: bool = False) -> bool:
