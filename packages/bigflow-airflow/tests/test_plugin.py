@@ -22,3 +22,10 @@ def test_loading_the_plugin_imports_no_engine():
             "'google.api_core', 'google.auth', 'kubernetes'))))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_start_rehearsal_services_is_a_hook_other_plugins_implement(bigflow_host):
+    """bigflow-bigquery implements it (as an optional hook: it does not depend on bigflow-airflow)."""
+    assert bigflow_host.load().pm.hook.start_rehearsal_services.spec is not None
+    bigquery = bigflow_host.plugin("bigflow-bigquery")
+    assert bigquery.status == "ok" and "start_rehearsal_services" in bigflow_host.hooks_of(bigquery)

@@ -21,7 +21,8 @@ def scaffold(beam_project):
     """A project made of the starter's files and environment settings, as start-project would write it."""
     settings = starter().environment_settings(CONTEXT)
     tables = "\n".join(
-        f"[tool.bigflow.environments.{env}]\n" + "".join(f'{key} = "{value}"\n' for key, value in values.items())
+        f"[tool.bigflow.environments.{env}]\n" + "".join(f'{key} = "{value}"\n' for key, value in values.items()
+                                                         if value is not None)
         for env, values in settings.items()
     )
     project = beam_project("word_demo", tables)
@@ -43,6 +44,9 @@ def test_the_starter_is_contributed_through_the_plugin(bigflow_host):
         "prod": {"temp_location": "gs://acme-dev-dataflow/tmp",
                  "wordcount_input": "gs://acme-dev-dataflow/beam_wordcount/input.txt",
                  "wordcount_output": "gs://acme-dev-dataflow/beam_wordcount/prod/counts"},
+        # prod's settings, offline in the image: the shipped sample in, /tmp out (None leaves prod's key out)
+        "rehearsal": {"beam_runner": "local", "temp_location": None, "wordcount_input": None,
+                      "wordcount_output": "/tmp/bigflow-output/beam_wordcount/counts"},
     }
 
 

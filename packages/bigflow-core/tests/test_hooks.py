@@ -329,3 +329,19 @@ def test_a_hook_nobody_specifies_fails_only_that_plugin(bigflow_register, bigflo
     bigflow_host.load()
     assert bigflow_host.plugin("typo").status_text == "failed: PluginError: implements unknown hook 'register_widget'"
     assert "plugin 'typo' failed: PluginError: implements unknown hook" in capsys.readouterr().err
+
+
+def test_an_optional_hook_of_a_plugin_not_installed_is_no_error(bigflow_register, bigflow_host, capsys):
+    class Optional:  # implements a hook a plugin adds that is not installed here
+        @hookimpl(optionalhook=True)
+        def start_widgets(self):
+            return "started"
+
+        @hookimpl
+        def after_job(self, job, context, result):
+            pass
+
+    bigflow_register(Optional(), name="optional")
+    bigflow_host.load()
+    assert bigflow_host.plugin("optional").status == "ok"
+    assert "optional" not in capsys.readouterr().err

@@ -77,10 +77,22 @@ def test_it_depends_on_every_plugin_it_uses_and_protects_prod(shop):
 def test_rehearsal_is_prod_with_local_endpoints(shop):
     environments = tomllib.loads((shop / "pyproject.toml").read_text())["tool"]["bigflow"]["environments"]
     prod, rehearsal, local = environments["prod"], environments["rehearsal"], environments["local"]
-    changed = {key for key in rehearsal if rehearsal[key] != prod.get(key)}
-    assert changed == {"beam_runner", "bigquery_endpoint", "spark_master"}
-    assert {key: rehearsal[key] for key in changed} == {key: local[key] for key in changed}
-    assert prod.keys() <= rehearsal.keys()  # nothing of prod dropped
+    changed = {key: rehearsal[key] for key in rehearsal if rehearsal[key] != prod.get(key)}
+    assert changed == {  # the engines the containers use: in the image, or the one emulator on the host they share
+        "beam_runner": local["beam_runner"], "spark_master": local["spark_master"],
+        "wordcount_output": "/tmp/bigflow-output/beam_wordcount/counts",
+        "bigquery_endpoint": "http://127.0.0.1:9050", "bigquery_emulator_port": 9050,
+        "bigquery_emulator_dir": ".bigflow/bigquery-rehearsal"}
+    # prod's gs:// paths a container cannot reach offline are left out (the sample the package ships is the input)
+    assert sorted(prod.keys() - rehearsal.keys()) == ["temp_location", "wordcount_input"]
+
+
+def test_its_dockerfile_installs_java_for_the_spark_jobs_a_rehearsal_runs_in_the_image(shop):
+    lines = (shop / "Dockerfile").read_text().splitlines()
+    run = lines.index(next(line for line in lines if line.startswith("RUN ")))
+    assert lines[run - 1].startswith("# openjdk-17-jre-headless (bigflow-spark): ")
+    assert "apt-get install -y --no-install-recommends openjdk-17-jre-headless" in lines[run]
+    assert run < lines.index("COPY app/ ${SITE_PACKAGES}/") and lines[-1] == "USER bigflow"
 
 
 def test_its_ci_builds_the_dags_as_written(shop):

@@ -74,13 +74,17 @@ def test_missing_cloud_values_are_left_as_comments(bigflow_cli, in_tmp):
 
 
 class Starter:
+    system_packages = {"acme-tools": "the acme CLI the jobs call"}
+
     def files(self, context):
         package = context["package"]
         return {f"{package}/acme_workflow.py": f"# acme example of {context['project_name']} in {context['region']}\n",
                 "tests/test_acme_workflow.py": "def test_acme():\n    assert True\n"}
 
     def environment_settings(self, context):
-        return {"local": {"acme_endpoint": "embedded"}, "prod": {"acme_endpoint": f"{context['gcp_project']}.acme"}}
+        return {"local": {"acme_endpoint": "embedded"}, "prod": {"acme_endpoint": f"{context['gcp_project']}.acme",
+                                                                 "acme_zone": "z1"},
+                "rehearsal": {"acme_zone": None}}  # None: prod's key is left out
 
 
 class StarterPlugin:
@@ -98,7 +102,36 @@ def test_plugin_starters_add_files_and_environment_settings(bigflow_cli, bigflow
     environments = tomllib.loads((in_tmp / "demo/pyproject.toml").read_text())["tool"]["bigflow"]["environments"]
     assert environments["local"]["acme_endpoint"] == "embedded"
     assert environments["prod"]["acme_endpoint"] == "p1.acme"
+    assert environments["rehearsal"]["acme_endpoint"] == "p1.acme" and "acme_zone" not in environments["rehearsal"]
     assert "acme (bigflow-acme)" in result.stdout
+    dockerfile = (in_tmp / "demo/Dockerfile").read_text()
+    assert "# acme-tools (bigflow-acme): the acme CLI the jobs call\nRUN mkdir -p /usr/share/man/man1 && apt-get " \
+           "update && apt-get install -y --no-install-recommends acme-tools && rm -rf /var/lib/apt/lists/*\n" \
+           "COPY app/" in dockerfile
+
+
+def test_a_system_package_must_be_a_debian_package_name(bigflow_cli, bigflow_register, in_tmp):
+    class Shell(Starter):
+        system_packages = {"acme; rm -rf /": "not a package"}
+
+    class ShellPlugin:
+        @hookimpl
+        def register_starters(self, register):
+            register("acme", Shell())
+
+    bigflow_register(ShellPlugin(), name="bigflow-acme")
+    result = bigflow_cli("start-project", "demo", "--no-input")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: starter 'acme' returned the system package 'acme; rm -rf /', not a Debian package name")
+    assert not (in_tmp / "demo").exists()
+
+
+def test_without_system_packages_the_dockerfile_is_cores(bigflow_cli, in_tmp):
+    from bigflow.builders.image import DEFAULT_DOCKERFILE
+
+    assert bigflow_cli("start-project", "demo", "--no-input").exit_code == 0
+    assert (in_tmp / "demo/Dockerfile").read_text() == DEFAULT_DOCKERFILE.read_text()
 
 
 class BrokenStarterPlugin:

@@ -44,6 +44,7 @@ def test_files_and_environment_settings():
     assert SparkStarter().environment_settings(CONTEXT) == {
         "local": {"spark_master": "local[*]"}, "dev": {"spark_master": "dataproc"},
         "prod": {"spark_master": "dataproc"}}
+    assert list(SparkStarter.system_packages) == ["openjdk-17-jre-headless"]  # Java: local Spark in the image
 
 
 def test_example_runs_offline_with_bigflow_run(starter_project, bigflow_cli, no_leftover_spark):

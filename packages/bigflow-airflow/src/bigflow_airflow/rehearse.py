@@ -2,9 +2,10 @@
 with every pod operator task run as its pod in a container on the local Docker engine.
 
 Steps: the workflow's ``dag`` artifact of the environment is read from ``build/manifest.json`` and its bytes are
-checked against the recorded digest; the image it names is pulled from its registry; a fresh Airflow home
-(``build/rehearsal/airflow<N>``, its database copied from a migrated template cached per Airflow version) gets the
-file in ``dags/`` and ``rehearsal_pod.py`` as ``config/airflow_local_settings.py`` (the cluster policy that turns
+checked against the recorded digest; the plugins start the local services the environment names (hook
+``start_rehearsal_services``, e.g. bigflow-bigquery's emulator); the image it names is pulled from its registry;
+a fresh Airflow home (``build/rehearsal/airflow<N>``, its database copied from a migrated template cached per
+Airflow version) gets the file in ``dags/`` and ``rehearsal_pod.py`` as ``config/airflow_local_settings.py`` (the cluster policy that turns
 pods into containers); ``rehearsal_runner.py`` runs ``airflow dags test`` for each logical date in one Airflow
 process. The summary comes from Airflow's database (state, tries, duration) and the launcher's record
 (container exit code, the job's one-line error). Every container of the rehearsal carries the label
@@ -169,6 +170,14 @@ def prepare(project: Any, env: str, workflow_id: str, major: int | None) -> Rehe
     return rehearsal
 
 
+def start_services(project: Any, env: str) -> None:
+    """Every plugin's services the environment points the jobs at (``start_rehearsal_services``), started here."""
+    from bigflow.api import environment, hook
+
+    for line in hook().start_rehearsal_services(environment=environment(env, project)):
+        print(line, file=sys.stderr, flush=True)
+
+
 def docker_cli() -> str:
     docker = shutil.which("docker")
     if docker is None:
@@ -305,6 +314,7 @@ def rehearse(project: Any, workflow_id: str, env: str, major: int | None, runtim
         dates = (runtimes.parse(runtime, "--runtime"),)
     dates = tuple(date.replace(microsecond=0) for date in dates)
     rehearsal = prepare(project, env, workflow_id, major)
+    start_services(project, env)
     run(rehearsal, dates, secrets_from(secrets))
     print_summary(rehearsal, as_json)
     error = failure(rehearsal)

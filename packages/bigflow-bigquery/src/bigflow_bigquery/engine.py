@@ -59,9 +59,12 @@ def _emulator_client(settings: Settings, url: str, project_id: str | None) -> bi
     from bigflow_bigquery.emulator import healthy
 
     if settings.endpoint != EMULATOR and not healthy(url, timeout=2.0):
+        from bigflow_bigquery.rehearsal import own_emulator
+
+        fix = f"start it: bigflow bigquery emulator start --config {settings.env}" if own_emulator(settings) else \
+            "start it, or set bigquery_endpoint = \"emulator\" to let bigflow start one"
         raise BigflowError(f"no BigQuery emulator answers at {url} (bigquery_endpoint of environment "
-                           f"{settings.env!r}): start it, or set bigquery_endpoint = \"emulator\" to let bigflow "
-                           "start one")
+                           f"{settings.env!r}): {fix}")
     return bigquery.Client(project=project_id, credentials=AnonymousCredentials(),
                            client_options=ClientOptions(api_endpoint=url))
 

@@ -30,3 +30,10 @@ def register_settings(register):
 
     for setting in SETTINGS:
         register(setting.name, setting)
+
+
+@hookimpl(optionalhook=True)  # bigflow-airflow's hook: called by 'bigflow airflow rehearse' when it is installed
+def start_rehearsal_services(environment):
+    from bigflow_bigquery.rehearsal import start_rehearsal_emulator
+
+    return start_rehearsal_emulator(environment)

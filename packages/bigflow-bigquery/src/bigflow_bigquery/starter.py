@@ -5,6 +5,9 @@ from __future__ import annotations
 from string import Template
 from typing import Any
 
+#: the port of the rehearsal environment's emulator (fixed: the URL is part of the image's settings)
+REHEARSAL_EMULATOR_PORT = 9050
+
 WORKFLOW = '''\
 """Example BigQuery workflow: load a day of page views, wait for them, count them per day and per hour.
 
@@ -141,10 +144,15 @@ class BigQueryStarter:
         }
 
     def environment_settings(self, context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """``local`` starts an emulator per run; ``rehearsal`` writes into the project's rehearsal emulator, one
+        the rehearsal's containers share (they run with the host's network), so its rows outlive them."""
         settings: dict[str, dict[str, Any]] = {}
         for env in context.get("environments", ["local", "dev", "prod"]):
             if env == "local":
                 settings[env] = {"bigquery_endpoint": "emulator"}
             else:
                 settings[env] = {"bigquery_endpoint": "bigquery", "bigquery_location": "EU"}
+        settings["rehearsal"] = {"bigquery_endpoint": f"http://127.0.0.1:{REHEARSAL_EMULATOR_PORT}",
+                                 "bigquery_emulator_port": REHEARSAL_EMULATOR_PORT,
+                                 "bigquery_emulator_dir": ".bigflow/bigquery-rehearsal"}
         return settings

@@ -121,7 +121,8 @@ class DeployTarget(Protocol):
 
 
 class Starter(Protocol):
-    """Starter content of ``bigflow start-project``; optional ``environment_settings(context)`` and ``extras``."""
+    """Starter content of ``bigflow start-project``; optional ``environment_settings(context)``, ``extras`` and
+    ``system_packages`` (see ``register_starters``)."""
 
     def files(self, context: Mapping[str, Any]) -> Mapping[str, str]:
         """``{relative_path: text}`` to write into the new project."""

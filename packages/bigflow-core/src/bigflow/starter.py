@@ -4,9 +4,10 @@ Core renders ``templates/project`` (pyproject with ``[tool.bigflow]`` and the en
 ``prod`` (protected) and ``rehearsal``; a Dockerfile; a plain-Python example workflow and its test; a GitHub
 Actions CI file that tests, builds the DAGs and deploys; a README).
 Every installed plugin's starter (``register_starters``) adds files — ``starter.files(context)`` — and may
-add environment settings — ``starter.environment_settings(context)`` — merged into the environment tables;
-its plugin becomes a dependency and a required plugin of the project. Everything is written at once, or
-nothing is.
+add environment settings — ``starter.environment_settings(context)`` — merged into the environment tables (a
+value None leaves the key out), and Debian packages the project's image needs — ``starter.system_packages``,
+``{package: why}``, installed by one ``RUN apt-get`` line of the Dockerfile; its plugin becomes a dependency and
+a required plugin of the project. Everything is written at once, or nothing is.
 
 ``rehearsal`` is prod with every endpoint local (what ``bigflow airflow rehearse`` runs against): prod's settings,
 overridden by what a starter returns for ``rehearsal``, or, when it returns nothing for it, by its ``local``
@@ -43,6 +44,9 @@ PROTECTED = ("prod",)
 ROLE_PLUGINS = {"bigflow-airflow": "the DAGs of its workflows, deployed to Cloud Composer"}
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+#: The line of the Dockerfile template after which the starters' ``system_packages`` are installed.
+SYSTEM_PACKAGES_AFTER = "# System packages or other files go here"
 #: Settings every generated environment gets from core (before starters add theirs).
 CORE_SETTINGS: dict[str, dict[str, Any]] = {
     "local": {"greeting": "Hello", "output_dir": "build/output"},
@@ -146,6 +150,7 @@ class Contribution:
     files: dict[str, str]
     settings: dict[str, dict[str, Any]]
     extras: tuple[str, ...] = ()
+    system_packages: dict[str, str] = field(default_factory=dict)
 
 
 def _checked_path(starter: str, path: Any) -> str:
@@ -153,6 +158,14 @@ def _checked_path(starter: str, path: Any) -> str:
     if not str(path) or pure.is_absolute() or ".." in pure.parts:
         raise BigflowError(f"starter {starter!r} returned the path {path!r}; paths must be relative, inside the project")
     return str(pure)
+
+
+def _checked_packages(starter: str, packages: Any) -> dict[str, str]:
+    found = {str(name): " ".join(str(why).split()) for name, why in dict(packages).items()}  # one comment line
+    bad = [name for name in found if not _DEBIAN_PACKAGE.match(name)]
+    if bad:
+        raise BigflowError(f"starter {starter!r} returned the system package {bad[0]!r}, not a Debian package name")
+    return found
 
 
 def plugin_contributions(context: dict[str, Any]) -> list[Contribution]:
@@ -169,6 +182,7 @@ def plugin_contributions(context: dict[str, Any]) -> list[Contribution]:
             files = {_checked_path(name, p): str(t) for p, t in dict(item.obj.files(dict(context))).items()}
             settings_of = getattr(item.obj, "environment_settings", None)
             settings = dict(settings_of(dict(context))) if settings_of else {}
+            packages = _checked_packages(name, getattr(item.obj, "system_packages", {}))
         except BigflowError:
             raise
         except Exception as error:  # noqa: BLE001 - a plugin's bug must not stop the scaffold
@@ -179,7 +193,8 @@ def plugin_contributions(context: dict[str, Any]) -> list[Contribution]:
         unknown = sorted(set(settings) - set(ENVIRONMENTS))
         if unknown:
             raise BigflowError(f"starter {name!r} returned settings for unknown environment(s) {', '.join(unknown)}")
-        found.append(Contribution(name, item.plugin, files, settings, tuple(getattr(item.obj, "extras", ()))))
+        found.append(Contribution(name, item.plugin, files, settings, tuple(getattr(item.obj, "extras", ())),
+                                  packages))
     return found
 
 
@@ -255,6 +270,7 @@ def project_files(options: Options) -> tuple[dict[str, str], list[Contribution]]
         "example_rows": f"| `{package}/hello_workflow.py` | example workflow in plain Python (`hello`) |\n" + examples,
     }
     files = render_files("project", values)
+    files["Dockerfile"] = with_system_packages(files["Dockerfile"], contributions)
     files.update(mixed)
     owners = dict.fromkeys(files, "core")
     for contribution in contributions:
@@ -267,6 +283,20 @@ def project_files(options: Options) -> tuple[dict[str, str], list[Contribution]]
             owners[path] = f"starter {contribution.name!r}"
             files[path] = text
     return files, contributions
+
+
+def with_system_packages(dockerfile: str, contributions: list[Contribution]) -> str:
+    """The Dockerfile with one ``apt-get install`` of every starter's ``system_packages`` (each with its plugin and
+    why, in a comment), after the template's line for system packages; unchanged when no starter needs any."""
+    wanted = {name: (c.plugin, why) for c in contributions for name, why in c.system_packages.items()}
+    if not wanted:
+        return dockerfile
+    lines = [f"# {name} ({plugin}): {why}\n" for name, (plugin, why) in sorted(wanted.items())]
+    lines.append("RUN mkdir -p /usr/share/man/man1 && apt-get update && apt-get install -y --no-install-recommends "
+                 f"{' '.join(sorted(wanted))} && rm -rf /var/lib/apt/lists/*\n")
+    start = dockerfile.index(SYSTEM_PACKAGES_AFTER)
+    end = dockerfile.index("\n", start) + 1
+    return dockerfile[:end] + "".join(lines) + dockerfile[end:]
 
 
 def mixed_workflow(package: str, contributions: list[Contribution]) -> dict[str, str]:

@@ -78,7 +78,11 @@ def test_totals_by_country():
 
 
 class SparkStarter:
-    """Contributes ``<package>/spark_workflow.py``, its data file and its test."""
+    """Contributes ``<package>/spark_workflow.py``, its data file and its test, and Java in the image: the
+    ``rehearsal`` environment (like ``local``) runs Spark inside it; Dataproc (``dev``, ``prod``) needs none."""
+
+    system_packages = {"openjdk-17-jre-headless": "the rehearsal runs Spark jobs in the image (local[*]); "
+                                                  "Dataproc needs no Java"}
 
     def files(self, context: dict[str, Any]) -> dict[str, str]:
         package = context["package"]

@@ -23,8 +23,13 @@ class BeamStarter:
         }
 
     def environment_settings(self, context: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """``local`` runs Beam in-process; other environments get Dataflow locations when a GCP project is known."""
-        settings: dict[str, dict[str, Any]] = {"local": {"beam_runner": "local"}}
+        """``local`` runs Beam in-process; other environments get Dataflow locations when a GCP project is known.
+        ``rehearsal`` (prod's settings otherwise) runs in-process in the image, offline: its input is the sample the
+        package ships (prod's ``gs://`` keys are left out) and its output goes under ``/tmp`` in the container."""
+        settings: dict[str, dict[str, Any]] = {
+            "local": {"beam_runner": "local"},
+            "rehearsal": {"beam_runner": "local", "temp_location": None, "wordcount_input": None,
+                          "wordcount_output": "/tmp/bigflow-output/beam_wordcount/counts"}}
         project = context.get("gcp_project")
         for env in context.get("environments", []):
             if env != "local" and project:

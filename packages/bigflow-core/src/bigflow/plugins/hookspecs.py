@@ -98,8 +98,10 @@ def register_starters(register: Register) -> None:
 
     :param register: ``register(name, starter)``; ``starter.files(context)`` returns ``{relative_path: text}``,
         the optional ``starter.environment_settings(context)`` returns ``{env: {key: value}}`` for the
-        environment tables, and the optional ``starter.extras`` names extras of the plugin's distribution the
-        project depends on (e.g. ``("emulator",)``).
+        environment tables (None leaves a key out), the optional ``starter.extras`` names extras of the plugin's
+        distribution the project depends on (e.g. ``("emulator",)``), and the optional
+        ``starter.system_packages`` maps Debian packages the project's image needs to why (one ``RUN apt-get
+        install`` line of the generated Dockerfile, e.g. ``{"openjdk-17-jre-headless": "local Spark"}``).
     """
 
 

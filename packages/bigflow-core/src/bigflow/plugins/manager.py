@@ -233,7 +233,10 @@ class PluginHost:
                 self._fail(plugin, error, report=False)
 
     def _check_known(self, obj: Any) -> None:
-        unknown = [hc.name for hc in self.pm.get_hookcallers(obj) or [] if hc.spec is None]
+        """A hook no spec defines is an error, unless marked ``@hookimpl(optionalhook=True)`` (pluggy's meaning: a
+        hook of another plugin, which may not be installed; called only when it is)."""
+        unknown = [hc.name for hc in self.pm.get_hookcallers(obj) or [] if hc.spec is None
+                   and not all(impl.optionalhook for impl in hc.get_hookimpls() if impl.plugin is obj)]
         if unknown:
             raise PluginError(f"implements unknown hook {unknown[0]!r}")
 
