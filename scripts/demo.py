@@ -1,17 +1,17 @@
 """The demo: a new user's first hour, offline, against the installed bigflow.
 
-    .venv/bin/python scripts/demo.py [--work DIR] [--no-image] [--airflow-test]
+    .venv/bin/python scripts/demo.py [--work DIR] [--no-image] [--registry HOST:PORT] [--airflow-test]
 
 1. ``bigflow start-project`` creates an example project in ``DIR/demo_project`` (default ``.demo/``; replaced
    on every run) with one workflow per installed technology and one that mixes them;
 2. runs each workflow with ``bigflow run`` on the embedded engines and shows what each produced (files,
    rows in the emulated BigQuery tables);
 3. builds the wheel, the DAGs for ``prod`` and, when a Docker engine answers, the image, and pushes it to a
-   registry on 127.0.0.1;
-4. rehearses ``mixed_example`` (``bigflow airflow rehearse``): the DAG file built for the ``rehearsal``
-   environment (prod with its endpoints on local engines) runs unchanged in a local Airflow 2.10, every task in a
-   container of the pushed image, writing rows into the BigQuery emulator; with ``--airflow-test``, also
-   ``bigflow airflow test hello`` (the bash renderer, no image);
+   registry on 127.0.0.1 (one the demo starts, or ``--registry``'s);
+4. rehearses ``mixed_example`` (``bigflow airflow rehearse``): the DAG file built for the scaffold's ``rehearsal``
+   environment (prod with its endpoints on local engines), as generated, runs unchanged in a local Airflow 2.10
+   and then 3.x, every task in a container of the pushed image, writing rows into the BigQuery emulator the
+   rehearsal starts; with ``--airflow-test``, also ``bigflow airflow test hello`` (the bash renderer, no image);
 5. shows ``bigflow plan`` for ``prod`` against a Composer bucket emulated by fake-gcs-server.
 
 Everything ``scripts/setup`` installed (engines, Airflow venvs, the Docker base image and the project's
@@ -43,22 +43,13 @@ BIN = ROOT / ".venv" / "bin"
 BIGFLOW = str(BIN / "bigflow")
 CACHE = Path(os.environ.get("BIGFLOW_CI_CACHE", "/var/cache/bigflow-ci"))
 AIRFLOW = CACHE / "airflow2" / "bin" / "airflow"
+AIRFLOW3 = CACHE / "airflow3" / "bin" / "airflow"
 DOCKER_HOST = f"unix://{CACHE / 'docker' / 'docker.sock'}"
 BASE_IMAGE = "local/python:3.11-bookworm"  # built once by scripts/setup.d/10-docker.sh
 RUNTIME = "2026-01-15"
 BUCKET = "demo-composer-bucket"
 # a fixed registry port keeps the image tags (and the cached dependencies image) stable across runs
 REGISTRY_PORT = 15099
-# the BigQuery emulator the rehearsal's containers write to (baked into the image's pyproject.toml, so fixed too)
-EMULATOR_PORT = 15098
-#: the rehearsal environment: prod with its endpoints on this machine's engines. Dataflow and Dataproc have no
-#: local endpoint, so their jobs run on the image's own Beam and Spark engines.
-REHEARSAL = {"bigquery_endpoint": f"http://127.0.0.1:{EMULATOR_PORT}", "beam_runner": "local",
-             "spark_master": "local[2]", "wordcount_input": "",
-             "wordcount_output": "/tmp/bigflow-output/beam_wordcount/counts", "airflow2_bin": str(AIRFLOW)}
-#: a Dockerfile line: the image runs Spark jobs itself in a rehearsal (local Spark needs Java; Dataproc does not)
-JAVA = ("RUN mkdir -p /usr/share/man/man1 && apt-get update && apt-get install -y --no-install-recommends "
-        "openjdk-17-jre-headless && rm -rf /var/lib/apt/lists/*\n")
 console = Console()
 
 
@@ -186,24 +177,6 @@ def add_settings(pyproject: Path, env: str, settings: dict[str, object]) -> None
     pyproject.write_text(text[:start] + lines + "".join(kept) + text[end:])
 
 
-def add_rehearsal_environment(project: Path) -> None:
-    """The ``rehearsal`` environment (prod, endpoints on this machine) gets REHEARSAL's settings, and the image
-    Java, which local Spark needs (a scaffold without the table gets one made of prod's settings)."""
-    import tomllib
-
-    pyproject = project / "pyproject.toml"
-    environments = tomllib.loads(pyproject.read_text())["tool"]["bigflow"]["environments"]
-    if "rehearsal" not in environments:
-        with pyproject.open("a") as file:
-            file.write("\n[tool.bigflow.environments.rehearsal]\n")
-            file.writelines(f"{key} = {json.dumps(value)}\n" for key, value in environments["prod"].items())
-    add_settings(pyproject, "rehearsal", REHEARSAL)
-    dockerfile = project / "Dockerfile"
-    text = dockerfile.read_text()
-    if "spark_master" in environments["prod"] and "openjdk" not in text:
-        dockerfile.write_text(text.replace("COPY app/", JAVA + "COPY app/", 1))
-
-
 def show_outputs(project: Path) -> None:
     """What the workflows produced: files under build/output, rows of the emulated BigQuery tables."""
     build = project / "build"
@@ -224,21 +197,21 @@ def show_manifest(project: Path) -> None:
 
 
 def rehearse(project: Path, docker: dict[str, str]) -> None:
-    """Rehearse mixed_example as Composer would run it, then show the rows its containers wrote."""
+    """Rehearse mixed_example as Composer would run it, on both Airflow versions, then show the rows its
+    containers wrote into the emulator the rehearsal started."""
     bigflow("4. Build the DAGs for 'rehearsal' (prod, endpoints on this machine; starting before the runtime)",
             "build", "dags", "--config", "rehearsal", "--start-time", "2026-01-01", cwd=project)
-    bigflow("Restart the project's BigQuery emulator on the port the rehearsal's containers write to", "bigquery",
-            "emulator", "stop", cwd=project)
-    bigflow("", "bigquery", "emulator", "start", "--config", "local", "--port", str(EMULATOR_PORT), cwd=project)
     try:
-        bigflow("Rehearse mixed_example: its built DAG file in Airflow 2.10, each task a container of the image",
-                "airflow", "rehearse", "mixed_example", "--config", "rehearsal", "--runtime", RUNTIME,
-                "--airflow", "2", cwd=project, env=docker)
+        for major, version in (("2", "2.10"), ("3", "3.x")):
+            bigflow(f"Rehearse mixed_example: its built DAG file in Airflow {version}, each task a container of the "
+                    "image", "airflow", "rehearse", "mixed_example", "--config", "rehearsal", "--runtime", RUNTIME,
+                    "--airflow", major, cwd=project, env=docker)
         bigflow("Rows the containers wrote into the emulated BigQuery table daily_views", "bigquery", "query",
                 "--config", "rehearsal", "SELECT CAST(day AS STRING) AS day, page, views FROM "
                 "demo_project_example.daily_views ORDER BY day, page", cwd=project)
     finally:
-        bigflow("Stop the emulator", "bigquery", "emulator", "stop", cwd=project)
+        bigflow("Stop the rehearsal's BigQuery emulator", "bigquery", "emulator", "stop", "--config", "rehearsal",
+                cwd=project)
     bigflow("Build the DAGs for prod again (the manifest holds one environment's DAGs)", "build", "dags",
             "--config", "prod", cwd=project)
 
@@ -247,6 +220,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=ROOT / ".demo", help="Where the example project goes.")
     parser.add_argument("--no-image", action="store_true", help="Skip the image build, push and rehearsal.")
+    parser.add_argument("--registry", metavar="HOST:PORT",
+                        help="Push the image to this running registry (default: start one on 127.0.0.1).")
     parser.add_argument("--airflow-test", action="store_true",
                         help="Also run 'bigflow airflow test hello' (bash renderer) in a local Airflow.")
     args = parser.parse_args(argv)
@@ -258,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     image = not args.no_image and docker_engine_answers()
     try:
         with contextlib.ExitStack() as stack:
-            run_demo(work, project, state, stack, image, args.airflow_test)
+            run_demo(work, project, state, stack, image, args.airflow_test, args.registry)
     except DemoError as error:
         console.print(f"[red]demo failed: {error}")
         sys.exit(1)
@@ -267,21 +242,23 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_demo(work: Path, project: Path, state: Path, stack: contextlib.ExitStack, image: bool,
-             airflow_test: bool) -> None:
+             airflow_test: bool, registry_host: str | None) -> None:
     bigflow("Versions of core and plugins", "--version", cwd=work)
     bigflow("Installed plugins and what they provide", "plugins", "list", cwd=work)
 
     bucket_url = stack.enter_context(fake_gcs(state))
-    repository = f"{stack.enter_context(registry(state, REGISTRY_PORT))}/demo-project" if image else "demo-project"
+    if image and not registry_host:
+        registry_host = stack.enter_context(registry(state, REGISTRY_PORT))
+    repository = f"{registry_host}/demo-project" if image else "demo-project"
     bigflow("1. Create an example project (one workflow per installed technology, and one mixing them)",
             "start-project", "demo_project", "--no-input", "--gcp-project", "demo-prod", "--region",
             "europe-west1", "--dags-bucket", BUCKET, "--docker-repository", repository, cwd=work)
     pyproject = project / "pyproject.toml"
     add_settings(pyproject, "local", {"airflow_home": str(work / "airflow"), "airflow_bin": str(AIRFLOW)})
     add_settings(pyproject, "prod", {"storage_endpoint": bucket_url})  # the emulated Composer bucket
-    add_rehearsal_environment(project)
+    add_settings(pyproject, "rehearsal", {"airflow2_bin": str(AIRFLOW), "airflow3_bin": str(AIRFLOW3)})
     console.print(f"[dim]demo settings: local Airflow in {work / 'airflow'}, prod's bucket on {bucket_url}, "
-                  f"environment 'rehearsal' = prod with BigQuery on the emulator (127.0.0.1:{EMULATOR_PORT})")
+                  f"the Airflow venvs of the rehearsal in {CACHE}")
     git(project, "init", "--quiet")
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "Initial commit")
