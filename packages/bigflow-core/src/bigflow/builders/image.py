@@ -6,9 +6,10 @@ the base image's Python and platform, into a dependencies image (``templates/ima
 ``/opt/venv``, the non-root user, dependencies) tagged ``<docker_repository>:deps-<hash>`` and built only when
 the lock, the base image or that file changes. The project's Dockerfile (its own, or core's default,
 ``templates/project/Dockerfile``) builds FROM it with a small context: the installed wheel, the ``bigflow``
-command and pyproject.toml; so a code change rebuilds only those last layers and sends only kilobytes to the
-engine, and no build step needs network or index credentials. The image runs as ``bigflow`` (uid 10001) with
-entrypoint ``bigflow``, and is tagged ``<docker_repository>:<version with + -> ->``.
+command and pyproject.toml without its secret values (``image_secrets``; literal secret values in code configs
+are reported); so a code change rebuilds only those last layers and sends only kilobytes to the engine, and no
+build step needs network or index credentials. The image runs as ``bigflow`` (uid 10001) with entrypoint
+``bigflow``, and is tagged ``<docker_repository>:<version with + -> ->``.
 
 Deploy: the image recorded in the build manifest is tagged for the environment's ``docker_repository``,
 pushed (with ``latest`` on request), and the digest the registry reports is checked against the pushed one.
@@ -307,7 +308,7 @@ def check_literal_secrets(project: Any, names: frozenset[str], strict: bool) -> 
 
 
 def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | None,
-                  secrets: frozenset[str] = frozenset()) -> Path:
+                  secrets: frozenset[str]) -> Path:
     """Stage the project's build context in build/image/context: wheel installed, command, project files (no
     secret values of pyproject.toml: see ``image_secrets``)."""
     context = project.root / WORK / "context"
