@@ -76,6 +76,7 @@ def built(client, tmp_path_factory):
     pyproject.write_text(text.replace(
         "[tool.bigflow.environments.dev]\n",
         f'[tool.bigflow.environments.dev]\ndocker_repository = "{REGISTRY}/{NAME}"\napi_token = "{API_TOKEN}"\n'
+        f'# a comment that repeats it: {API_TOKEN}\n'
         f'signing_key = """\n{SIGNING_KEY}\n"""\nwarehouse = {{ user = "etl", password = "{WAREHOUSE_PASSWORD}" }}\n'))
     git(root, "init", "-q")
     git(root, "add", "-A")
@@ -145,6 +146,7 @@ def test_no_secret_value_is_in_the_image_its_context_or_the_build_output(client,
     kept = {k: v for k, v in dev((root / "pyproject.toml").read_text()).items() if k not in ("api_token", "signing_key")}
     assert dev(in_image) == {**kept, "warehouse": {"user": "etl"}}  # every other value intact
     assert "# dev.api_token: secret, left out of the image (set bf_api_token in the container)" in in_image
+    assert "# a comment that repeats it: ***" in in_image
     assert ("pyproject.toml: environment 'dev', key 'warehouse.password': a secret, left out of the image (the "
             "container needs bf_warehouse)") in done.stderr
 

@@ -86,6 +86,19 @@ def test_secrets_outside_environment_tables_and_files_without_secrets_are_left_a
     assert pyproject_for_image(text, set()).removed == []
 
 
+def test_secret_values_in_comments_are_masked_and_quoted_hashes_are_no_comments():
+    text = (f'# the token was {SECRET}\n{HEAD}anchor = "page#{SECRET[:3]}"  # was {SECRET}, then bf-value-1\n'
+            f'api_token = """\n  {SECRET}\n"""\n[tool.x]  # old bf-value-1\n')
+    result = pyproject_for_image(text, set(), mask=lambda comment: comment.replace("bf-value-1", "***"))
+    assert SECRET not in result.text and "bf-value-1" not in result.text
+    assert result.text.startswith("# the token was ***\n")
+    assert f'anchor = "page#{SECRET[:3]}"  # was ***, then ***\n' in result.text
+    assert result.text.endswith("[tool.x]  # old ***\n")
+    no_secret = f"{HEAD}# bf-value-1 was here\n"
+    assert pyproject_for_image(no_secret, set(), mask=lambda c: c.replace("bf-value-1", "***")).text == \
+        no_secret.replace("bf-value-1", "***")
+
+
 def test_a_rewrite_that_keeps_a_secret_or_changes_a_value_is_refused_naming_file_key_and_fix():
     text = FORMS["sub-table"]
     original = tomllib.loads(text)

@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -308,9 +308,9 @@ def check_literal_secrets(project: Any, names: frozenset[str], strict: bool) -> 
 
 
 def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | None,
-                  secrets: frozenset[str]) -> Path:
+                  secrets: frozenset[str], mask: Callable[[str], str]) -> Path:
     """Stage the project's build context in build/image/context: wheel installed, command, project files (no
-    secret values of pyproject.toml: see ``image_secrets``)."""
+    secret values of pyproject.toml, ``mask`` applied to its comments: see ``image_secrets``)."""
     context = project.root / WORK / "context"
     shutil.rmtree(context, ignore_errors=True)
     (context / "app").mkdir(parents=True)
@@ -321,7 +321,8 @@ def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | 
     shim.chmod(0o755)
     (context / "project").mkdir()
     if (project.root / "pyproject.toml").is_file():
-        image_pyproject = pyproject_for_image((project.root / "pyproject.toml").read_text(), secrets)
+        image_pyproject = pyproject_for_image((project.root / "pyproject.toml").read_text(), secrets,
+                                              mask=mask)
         for path in image_pyproject.removed:
             say(f"pyproject.toml: environment {path[3]!r}, key {'.'.join(map(str, path[4:]))!r}: a secret, left out "
                 f"of the image (the container needs bf_{path[4]})")
@@ -434,7 +435,7 @@ class ImageBuilder:
         quiet, no_cache = bool(options["quiet"]) or verbosity.quiet(), bool(options["no_cache"])
         deps_tag, lock_used, deps_built = dependencies_image(
             client, project, base, repository, root / WORK, cache_from=cache_from, no_cache=no_cache, quiet=quiet)
-        context = stage_context(project, base, wheel, dockerfile, secrets)
+        context = stage_context(project, base, wheel, dockerfile, secrets, env.mask)
         say(f"Building image {tag} (base {base_image}, Python {base.python}, dependencies {deps_tag})")
         result = run_build(client, context, tag, {"BASE_IMAGE": base_image, "DEPS_IMAGE": deps_tag,
                                                   "SITE_PACKAGES": base.site_packages},

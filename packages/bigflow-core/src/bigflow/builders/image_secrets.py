@@ -7,7 +7,8 @@ quoted or dotted keys, multi-line strings and arrays, inline tables, sub-tables,
 rewrite keeps every other line as written (comments included): a statement that sets a secret becomes a
 comment, one whose inline table or array holds a secret is written anew without it. The result is parsed and
 checked against the original minus the secrets; a rewrite that fails the check refuses the build, naming the
-file and the key, instead of copying a secret.
+file and the key, instead of copying a secret. Secret values in comments (of the file's secrets, and of the
+build environment's) are masked.
 
 ``literal_secrets``: code cannot be rewritten, so literal values of secret keys in the project's ``Config``,
 ``DeploymentConfig`` and ``DatasetConfig`` calls (``deployment_config.py`` and the package's modules, both in
@@ -19,12 +20,12 @@ from __future__ import annotations
 import ast
 import json
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bigflow.configuration import is_secret_key
+from bigflow.configuration import MASK, is_secret_key, masked_forms
 from bigflow.errors import ConfigError
 
 ENVIRONMENTS = ("tool", "bigflow", "environments")
@@ -79,8 +80,9 @@ def _single_key_path(document: dict[str, Any]) -> tuple[str, ...]:
     return tuple(path)
 
 
-def _equals_sign(line: str) -> int:
-    """The index of the ``=`` that ends the key of a key/value line (quoted keys may contain ``=``)."""
+def _outside_quotes(line: str, wanted: str) -> int:
+    """The index of the first ``wanted`` character of ``line`` outside quoted strings (-1 when none): the ``=``
+    after a key (quoted keys may contain one), the ``#`` of a comment."""
     quote, index = "", 0
     while index < len(line):
         char = line[index]
@@ -91,10 +93,16 @@ def _equals_sign(line: str) -> int:
                 quote = ""
         elif char in "\"'":
             quote = char
-        elif char == "=":
+        elif char == wanted:
             return index
         index += 1
     return -1
+
+
+def _masked_comment(line: str, mask: Callable[[str], str]) -> str:
+    """``line`` with ``mask`` applied to its comment (if it has one)."""
+    start = _outside_quotes(line, "#")
+    return line if start < 0 else line[:start] + mask(line[start:])
 
 
 def _statements(lines: list[str]) -> Iterator[tuple[int, int, str, Any]]:
@@ -110,7 +118,7 @@ def _statements(lines: list[str]) -> Iterator[tuple[int, int, str, Any]]:
             yield index, index + 1, "[", _single_key_path(tomllib.loads(lines[index]))
             index += 1
         else:
-            equals = _equals_sign(lines[index])
+            equals = _outside_quotes(lines[index], "=")
             rest = lines[index][equals + 1:]
             for end in range(index + 1, len(lines) + 1):
                 try:
@@ -140,20 +148,21 @@ def toml_value(value: Any) -> str:
     return value.isoformat()  # date, time, datetime
 
 
-def _rewrite(text: str, names: Iterable[str]) -> str:
+def _rewrite(text: str, names: Iterable[str], mask: Callable[[str], str]) -> str:
     lines = text.splitlines(keepends=True)
     out: list[str] = []
     table: tuple[Any, ...] = ()
     written = 0
     for first, end, key, value in _statements(lines):
-        out += lines[written:first]  # blank and comment lines
+        out += [_masked_comment(line, mask) for line in lines[written:first]]  # blank and comment lines
         written = end
         line = lines[first]
         indent = line[:len(line) - len(line.lstrip())]
         newline = "\r\n" if line.endswith("\r\n") else "\n"
         if key == "[":
             table = value
-            out.append(_left_out(indent, [table]) + newline if is_secret_path(table, names) else line)
+            out.append(_left_out(indent, [table]) + newline if is_secret_path(table, names) else
+                       _masked_comment(line, mask))
             continue
         if is_secret_path(table, names):
             continue  # a key of a secret table: its header's comment says it
@@ -161,13 +170,28 @@ def _rewrite(text: str, names: Iterable[str]) -> str:
         removed: list[tuple[Any, ...]] = []
         kept = without_secret_values({path[-1]: value}, path[:-1], names, removed)
         if not removed:
-            out += lines[first:end]
+            out += [_masked_comment(line, mask)] if end == first + 1 else lines[first:end]
         elif path in removed:
             out.append(_left_out(indent, [path]) + newline)
         else:
             out.append(f"{indent}{key} = {toml_value(kept[path[-1]])}  {_left_out('', removed)}{newline}")
-    out += lines[written:]
+    out += [_masked_comment(line, mask) for line in lines[written:]]
     return "".join(out)
+
+
+def _string_leaves(value: Any) -> Iterator[str]:
+    """Every string in ``value`` (a TOML value)."""
+    if isinstance(value, dict | list):
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _string_leaves(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def _at(document: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        document = document[key]
+    return document
 
 
 _NAN = object()  # nan != nan: compared as this
@@ -209,8 +233,10 @@ class ForImage:
     removed: list[tuple[Any, ...]]
 
 
-def pyproject_for_image(text: str, names: Iterable[str], file: str = "pyproject.toml") -> ForImage:
-    """``text`` minus its secret values (see the module docstring)."""
+def pyproject_for_image(text: str, names: Iterable[str], file: str = "pyproject.toml",
+                        mask: Callable[[str], str] = lambda text: text) -> ForImage:
+    """``text`` minus its secret values (see the module docstring). Comments are masked: the file's secret
+    values, and what ``mask`` (e.g. the build environment's ``Environment.mask``) hides, become ``***``."""
     names = frozenset(names)
     try:
         original = tomllib.loads(text)
@@ -218,12 +244,18 @@ def pyproject_for_image(text: str, names: Iterable[str], file: str = "pyproject.
         raise ConfigError(f"{file} is not valid TOML: {error}") from None
     removed: list[tuple[Any, ...]] = []
     without_secret_values(original, (), names, removed)
-    if not removed:
-        return ForImage(text, [])
+    forms = sorted({form for path in removed for value in _string_leaves(_at(original, path))
+                    for form in masked_forms(value)}, key=len, reverse=True)
+
+    def masked(comment: str) -> str:
+        for form in forms:
+            comment = comment.replace(form, MASK)
+        return mask(comment)
+
     try:
-        result = _rewrite(text, names)
+        result = _rewrite(text, names, masked)
     except (ValueError, tomllib.TOMLDecodeError):  # a form the rewrite does not know: refused by the check
-        result = ""
+        result = "" if removed else text
     return ForImage(checked(original, result, names, file), removed)
 
 
