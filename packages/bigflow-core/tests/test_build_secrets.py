@@ -95,6 +95,9 @@ def test_secret_values_in_comments_are_masked_and_quoted_hashes_are_no_comments(
     assert result.text.startswith("# the token was ***\n")
     assert f'anchor = "page#{SECRET[:3]}"  # was ***, then ***\n' in result.text
     assert result.text.endswith("[tool.x]  # old ***\n")
+    quoted = f"""{HEAD}note = '''it's #bf-value-1'''  # bf-value-1\nn = \"\"\"a"#bf-value-1\"\"\"\n"""
+    assert pyproject_without_secrets(quoted, set(), mask=lambda c: c.replace("bf-value-1", "***")).text == \
+        quoted.replace("  # bf-value-1", "  # ***")  # the strings hold it (not secret themselves): left as written
     no_secret = f"{HEAD}# bf-value-1 was here\n"
     assert pyproject_without_secrets(no_secret, set(), mask=lambda c: c.replace("bf-value-1", "***")).text == \
         no_secret.replace("bf-value-1", "***")
@@ -112,6 +115,9 @@ def test_a_rewrite_that_keeps_a_secret_or_changes_a_value_is_refused_naming_file
         checked(original, text.replace(f'password = "{SECRET}"', "").replace('"h"', '"other"'), set(), "p.toml")
     with pytest.raises(ConfigError):
         checked(original, "not [ toml", set(), "p.toml")
+    with pytest.raises(ConfigError, match=r"^p.toml: cannot mask the secret values in its comments without changing "
+                                          r"a value; remove them from p.toml$"):
+        checked({"a": "x"}, 'a = "y"', set(), "p.toml")
     assert checked(original, text.replace(f'password = "{SECRET}"', ""), set(), "p.toml")
 
 

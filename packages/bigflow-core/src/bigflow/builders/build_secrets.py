@@ -93,12 +93,14 @@ def _outside_quotes(line: str, wanted: str) -> int:
     while index < len(line):
         char = line[index]
         if quote:
-            if char == "\\" and quote == '"':
+            if char == "\\" and quote[0] == '"':
                 index += 1
-            elif char == quote:
+            elif line.startswith(quote, index):
+                index += len(quote) - 1
                 quote = ""
         elif char in "\"'":
-            quote = char
+            quote = char * 3 if line.startswith(char * 3, index) else char  # ''' and """ on one line
+            index += len(quote) - 1
         elif char == wanted:
             return index
         index += 1
@@ -224,11 +226,13 @@ def checked(original: dict[str, Any], result: str, names: Iterable[str], file: s
         same = False
     if same:
         return result
-    path = removed[0] if removed else ENVIRONMENTS
-    env, key = (path[3], ".".join(str(k) for k in path[4:])) if len(path) > 4 else ("?", "?")
-    raise ConfigError(f"{file}: cannot leave secret {key!r} of environment {env!r} out of the image in the form it "
-                      f"is written; remove its value from {file} and set {_bf_variables([path]) or 'bf_<key>'} "
-                      "in the container instead")
+    if not removed:
+        raise ConfigError(f"{file}: cannot mask the secret values in its comments without changing a value; "
+                          f"remove them from {file}")
+    path = removed[0]
+    raise ConfigError(f"{file}: cannot leave secret {'.'.join(map(str, path[4:]))!r} of environment {path[3]!r} out "
+                      f"of the image in the form it is written; remove its value from {file} and set "
+                      f"{_bf_variables([path])} in the container instead")
 
 
 @dataclass(frozen=True)
