@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def registry(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, registry) -> tuple[Path, str, dict[int, list[dict]]]:
+def demo(tmp_path_factory, registry) -> Iterator[tuple[Path, str, dict[int, list[dict]]]]:
     """The demo's project, its output, and each Airflow version's record of the rehearsal's containers."""
     work = tmp_path_factory.mktemp("demo")
     done = subprocess.run([str(PYTHON), str(ROOT / "scripts" / "demo.py"), "--work", str(work), "--registry",
@@ -46,7 +47,8 @@ def demo(tmp_path_factory, registry) -> tuple[Path, str, dict[int, list[dict]]]:
     containers = {major: [json.loads(line) for line in (project / "build" / "rehearsal" / f"airflow{major}" /
                                                         "containers.jsonl").read_text().splitlines()]
                   for major in (2, 3)}
-    return project, done.stdout, containers
+    yield project, done.stdout, containers
+    bigflow(project, "bigquery", "emulator", "stop", "--config", "rehearsal")  # a rehearsal below started it
 
 
 def bigflow(project: Path, *args: str) -> subprocess.CompletedProcess[str]:

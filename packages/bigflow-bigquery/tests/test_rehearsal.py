@@ -57,7 +57,8 @@ def test_a_rehearsal_starts_the_emulator_once_and_it_keeps_the_rows(project, big
     line = start_rehearsal_emulator(environment("rehearsal"))
     assert line.startswith(f"BigQuery emulator started at http://127.0.0.1:{port} (data in "
                            f"{root / '.bigflow' / 'bigquery-rehearsal' / 'data'}); it keeps running")
-    assert start_rehearsal_emulator(environment("rehearsal")) == f"BigQuery emulator: http://127.0.0.1:{port} answers"
+    assert start_rehearsal_emulator(environment("rehearsal")).startswith(
+        f"BigQuery emulator already running at http://127.0.0.1:{port} (data in ")
     written = bigflow_cli("bigquery", "query", "--config", "rehearsal", "CREATE SCHEMA r; CREATE TABLE r.t AS SELECT 7 AS n")
     assert written.exit_code == 0, written.stderr
     assert bigflow_cli("bigquery", "query", "--config", "rehearsal", "--json", "SELECT n FROM r.t").json() == [{"n": 7}]
@@ -72,6 +73,22 @@ def test_a_data_dir_whose_emulator_runs_on_another_port_is_a_one_line_error(proj
                                            rf"http://127.0.0.1:{port} \(bigquery_endpoint of environment 'rehearsal'\); "
                                            r"stop it \(bigflow bigquery emulator stop --config rehearsal\)"):
         start_rehearsal_emulator(environment("rehearsal"))
+
+
+def test_another_emulator_on_its_port_is_a_one_line_error(project):
+    from bigflow_bigquery import emulator
+
+    root, port = project
+    foreign = emulator.start(rest_port=port)  # another project's, say
+    try:
+        with pytest.raises(BigflowError) as raised:
+            start_rehearsal_emulator(environment("rehearsal"))
+    finally:
+        emulator.stop(foreign)
+    assert str(raised.value) == (
+        f"a BigQuery emulator answers at http://127.0.0.1:{port} (bigquery_endpoint of environment 'rehearsal'), "
+        f"but not this project's (data in {root / '.bigflow' / 'bigquery-rehearsal' / 'data'}): stop it, or give "
+        "the environment another port (bigquery_endpoint and bigquery_emulator_port)")
 
 
 def test_other_endpoints_start_nothing(project):

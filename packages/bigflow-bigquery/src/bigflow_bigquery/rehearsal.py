@@ -28,8 +28,8 @@ def own_emulator(settings: Settings) -> bool:
 
 
 def start_rehearsal_emulator(environment: Environment) -> str | None:
-    """Start the environment's own emulator unless it answers; a line saying where it runs (None: the environment
-    names no emulator of this machine)."""
+    """Start the environment's own emulator unless it runs; a line saying where it runs (None: the environment names
+    no emulator of this machine). Another emulator on its port is an error: its rows would go elsewhere."""
     from bigflow_bigquery.emulator import ProjectEmulator, healthy
     from bigflow_bigquery.engine import emulator_dir
 
@@ -40,14 +40,16 @@ def start_rehearsal_emulator(environment: Environment) -> str | None:
                 "\"http://127.0.0.1:PORT\" and bigquery_emulator_port = PORT")
     if not own_emulator(settings):
         return None
-    if healthy(settings.endpoint):
-        return f"BigQuery emulator: {settings.endpoint} answers"
     emulator = ProjectEmulator(emulator_dir(settings))
-    running, _ = emulator.start_detached(port=settings.emulator_port)
+    if emulator.running() is None and healthy(settings.endpoint):
+        raise BigflowError(f"a BigQuery emulator answers at {settings.endpoint} (bigquery_endpoint of environment "
+                           f"{settings.env!r}), but not this project's (data in {emulator.data_dir}): stop it, or "
+                           "give the environment another port (bigquery_endpoint and bigquery_emulator_port)")
+    running, started = emulator.start_detached(port=settings.emulator_port)
     if running.url != f"http://127.0.0.1:{settings.emulator_port}":
         raise BigflowError(f"the BigQuery emulator of {emulator.data_dir} runs at {running.url}, not at "
                            f"{settings.endpoint} (bigquery_endpoint of environment {settings.env!r}); stop it "
                            f"(bigflow bigquery emulator stop --config {settings.env}) and try again")
-    return (f"BigQuery emulator started at {running.url} (data in {emulator.data_dir}); it keeps running: "
-            f"bigflow bigquery query --config {settings.env} \"SELECT ...\" reads it, "
-            f"bigflow bigquery emulator stop --config {settings.env} stops it")
+    return (f"BigQuery emulator {'started' if started else 'already running'} at {running.url} (data in "
+            f"{emulator.data_dir}); it keeps running: bigflow bigquery query --config {settings.env} \"SELECT ...\" "
+            f"reads it, bigflow bigquery emulator stop --config {settings.env} stops it")
