@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 from airflow_projects import JOBS, make_project
 from airflow_scenarios import EXAMPLE
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from bigflow import exit_codes
 from bigflow.versioning import project_version
 
 GIT = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
@@ -57,3 +59,22 @@ def test_build_plan_deploy_through_the_cli(tmp_path, monkeypatch, bigflow_cli, g
     assert (composer["add"], composer["change"], composer["remove"]) == ([], [], [])
     assert len(composer["unchanged"]) == 2
     assert local["notes"][0].startswith("skipped: environment 'dev' sets no airflow_home")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["build", "dags", "-w", "etll", "--config", "dev"], "Error: unknown workflow 'etll'; did you mean 'etl'?"),
+    (["airflow", "test", "etll"], "Error: unknown workflow 'etll'; did you mean 'etl'?"),  # before Airflow is looked for
+    (["airflow", "tst", "etl"], "Error: No such command 'tst'. Did you mean 'test'?"),
+    (["plan", "composr", "--config", "dev"], "Error: unknown deploy target 'composr' (did you mean 'composer'?)"),
+    (["build", "dag", "--config", "dev"], "Error: unknown artifact builder 'dag' (did you mean 'dags'?)"),
+])
+def test_unknown_names_exit_2_naming_the_nearest(tmp_path, monkeypatch, bigflow_cli, args, message):
+    project = make_project(tmp_path / "example", "af_unknown", {"jobs": JOBS, "workflows": EXAMPLE},
+                           {"dev": {"docker_repository": "example"}}, name="example")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(["git", *command], cwd=project.root, check=True, env={"PATH": "/usr/bin:/bin", **GIT})
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no airflow
+    done = bigflow_cli(*args)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
+    assert (done.exit_code, errors) == (exit_codes.USAGE, [message]) and "Traceback" not in done.stderr, done.stderr

@@ -11,7 +11,8 @@ Sources, from lowest to highest precedence:
 
 ``Config`` and ``DatasetConfig`` objects are inputs here, not resolvers of their own. The result is checked
 against the declared settings (:mod:`bigflow.settings`): unknown ``[tool.bigflow]`` keys, near misses of
-declared environment keys, wrong types and missing required settings are one-line :class:`ConfigError` s.
+declared environment keys (:class:`UnknownNameError`, exit code 2), wrong types and missing required settings
+(:class:`ConfigError`) are one-line errors.
 Other undeclared environment keys are the user's own (``context.config``), as in 1.x.
 
 The environment is ``--config ENV``, else ``bf_env`` (as in 1.x), else ``default-environment``, else the
@@ -323,7 +324,7 @@ def check_project_table(project: Project, registry: Registry) -> None:
         if declared is None or declared.setting.table != "project":
             nearest = registry.nearest(key, "project") or _nearest(key, registry.names("project"))
             hint = f"; did you mean {nearest!r}?" if nearest else ""
-            raise ConfigError(f"unknown key {key!r} in [tool.bigflow] of pyproject.toml{hint}")
+            raise UnknownNameError(f"unknown key {key!r} in [tool.bigflow] of pyproject.toml{hint}")
         _project_setting(project, key, declared.setting.type)
 
 
@@ -341,7 +342,7 @@ def check_environment(environment: Environment) -> None:
         if registry.get(key) is None and key != "env":
             nearest = registry.nearest(key, ENVIRONMENT)
             if nearest is not None:
-                raise ConfigError(f"unknown configuration key {key!r} in environment {environment.name!r} "
+                raise UnknownNameError(f"unknown configuration key {key!r} in environment {environment.name!r} "
                                   f"(from {environment.source(key)}); did you mean {nearest!r}?")
         else:
             environment.value(key)  # the type check
