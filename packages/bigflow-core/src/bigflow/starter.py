@@ -43,6 +43,7 @@ PROTECTED = ("prod",)
 ROLE_PLUGINS = {"bigflow-airflow": "the DAGs of its workflows, deployed to Cloud Composer"}
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_DIST = re.compile(r"^[A-Za-z0-9_.-]+")  # the distribution name of a requirement
 #: Settings every generated environment gets from core (before starters add theirs).
 CORE_SETTINGS: dict[str, dict[str, Any]] = {
     "local": {"greeting": "Hello", "output_dir": "build/output"},
@@ -253,6 +254,8 @@ def project_files(options: Options) -> tuple[dict[str, str], list[Contribution]]
                             + f"protected = {toml_value(list(PROTECTED))}",
         "environments": environment_tables(options, contributions),
         "example_rows": f"| `{package}/hello_workflow.py` | example workflow in plain Python (`hello`) |\n" + examples,
+        "bigflow_packages": " ".join(f"./bigflow/packages/{_DIST.match(d)[0]}" for d in dependencies),
+        "find_bigflow": find_bigflow_step(version_range(__version__)),
     }
     files = render_files("project", values)
     files.update(mixed)
@@ -267,6 +270,14 @@ def project_files(options: Options) -> tuple[dict[str, str], list[Contribution]]
             owners[path] = f"starter {contribution.name!r}"
             files[path] = text
     return files, contributions
+
+
+def find_bigflow_step(core_range: str) -> str:
+    """The shell line of the generated CI that stops a job, in one line, when pip cannot find bigflow-core
+    (its packages come from the index or links of the repository variables; see the README's "CI")."""
+    return (f'pip download --quiet --no-deps --dest "$RUNNER_TEMP/bigflow" "bigflow-core{core_range}" > /dev/null 2>&1 '
+            f'|| {{ echo "::error::pip finds no bigflow-core{core_range}: set the repository variable '
+            'BIGFLOW_INDEX_URL or BIGFLOW_FIND_LINKS to where bigflow\'s wheels are (see README.md, CI)"; exit 1; }')
 
 
 def mixed_workflow(package: str, contributions: list[Contribution]) -> dict[str, str]:
