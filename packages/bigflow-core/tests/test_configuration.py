@@ -317,6 +317,10 @@ def test_secrets_filter_masks_secret_values_in_log_records():
     fstring = logging.LogRecord("x", logging.INFO, __file__, 1, f"dsn=u:{value}@h", None, None)
     SecretsFilter().filter(fstring)
     assert fstring.getMessage() == "dsn=u:***@h"
+    SecretStr("  padded-secret\nsecond-line\n")
+    stripped = logging.LogRecord("x", logging.INFO, __file__, 1, "refused: padded-secret, then second-line", None, None)
+    SecretsFilter().filter(stripped)
+    assert stripped.getMessage() == "refused: ***, then ***"
     untouched = logging.LogRecord("x", logging.INFO, __file__, 1, "nothing %d", (1,), None)
     SecretsFilter().filter(untouched)
     assert (untouched.msg, untouched.args) == ("nothing %d", (1,))

@@ -81,6 +81,14 @@ def test_mask_hides_every_secret_value(tmp_path, monkeypatch, declared):
     assert "hunter22" not in repr(env)
 
 
+def test_mask_hides_a_secret_without_its_surrounding_whitespace_and_each_line_of_it(tmp_path):
+    pem = "-----BEGIN KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END KEY-----\n"
+    env = resolve(project(tmp_path, local={"api_token": "tok-123\n", "signing_key": pem, "user": "ann"}))
+    assert env.mask("refused tok-123 (as ann)") == "refused *** (as ann)"  # a multi-line TOML string's newline
+    assert env.mask(f"bad key: {pem.strip()}") == "bad key: ***"
+    assert env.mask("line 2 of the key: MIIEvQIBADANBg") == "line 2 of the key: ***"
+
+
 def test_project_table_typos_and_types_are_one_line_errors(tmp_path):
     with pytest.raises(ConfigError, match="unknown key 'default-enviroment' in \\[tool.bigflow\\] of pyproject.toml; "
                                           "did you mean 'default-environment'\\?"):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -30,7 +31,9 @@ REGISTRY = "127.0.0.1:15000"
 BIGFLOW = Path(sys.executable).parent / "bigflow"
 SETUP = "run 'bash scripts/setup.d/10-docker.sh' (as root) to install and start it"
 NAME = f"shop{os.getpid()}"  # the project, its package and its image: unique to this test run
-API_TOKEN = "tok-8f3a1c9e5b"  # a secret setting in pyproject.toml ...
+API_TOKEN = "tok-8f3a1c9e5b"  # secret settings in pyproject.toml: a plain one, ...
+SIGNING_KEY = "sk-5e0b9d2f7a"  # ... a multi-line string, ...
+WAREHOUSE_PASSWORD = "pw-9c4f1a7e3d"  # ... a key of an inline table ...
 DB_PASSWORD = "pw-2d7e4b6a0c"  # ... and one from the environment (bf_db_password) while the image is built
 
 
@@ -73,7 +76,9 @@ def built(client, tmp_path_factory):
                    if not line.startswith("required-plugins"))  # the plugins are not loaded here
     pyproject.write_text(text.replace(
         "[tool.bigflow.environments.dev]\n",
-        f'[tool.bigflow.environments.dev]\ndocker_repository = "{REGISTRY}/{NAME}"\napi_token = "{API_TOKEN}"\n'))
+        f'[tool.bigflow.environments.dev]\ndocker_repository = "{REGISTRY}/{NAME}"\napi_token = "{API_TOKEN}"\n'
+        f'# a comment that repeats it: {API_TOKEN}\n'
+        f'signing_key = """\n{SIGNING_KEY}\n"""\nwarehouse = {{ user = "etl", password = "{WAREHOUSE_PASSWORD}" }}\n'))
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "start")
@@ -123,18 +128,28 @@ def test_no_secret_value_is_in_the_image_its_context_or_the_build_output(client,
     root, done = built
     found = client.images.get(f"{NAME}:1.0.0")
     inspected = json.dumps([found.attrs, client.api.history(found.id)])  # labels, env, build steps
-    assert "api_token" in (root / "pyproject.toml").read_text()  # the secret is really in the project
-    for secret in (API_TOKEN, DB_PASSWORD):
+    secrets = (API_TOKEN, SIGNING_KEY, WAREHOUSE_PASSWORD, DB_PASSWORD)
+    assert all(secret in (root / "pyproject.toml").read_text() for secret in secrets[:3])  # really in the project
+    for secret in secrets:
         assert secret not in inspected
         assert secret not in done.stdout + done.stderr
     context = [p for p in (root / "build").rglob("*") if p.is_file() and not p.name.endswith(".tar")]
-    assert [p for p in context if API_TOKEN.encode() in p.read_bytes() or DB_PASSWORD.encode() in p.read_bytes()] == []
+    assert [p for p in context if any(secret.encode() in p.read_bytes() for secret in secrets)] == []
     # every file of the app dir (/app, its pyproject.toml and the installed package it links to): grep exits 1
-    grep = client.containers.run(f"{NAME}:1.0.0", ["-c", f"grep -rRlF -e {API_TOKEN} -e {DB_PASSWORD} /app; echo $?"],
-                                 entrypoint=["sh"], network_mode="none", remove=True).decode()
+    grep = client.containers.run(f"{NAME}:1.0.0", ["-c", f"grep -rRlF {' '.join(f'-e {s}' for s in secrets)} /app; "
+                                 "echo $?"], entrypoint=["sh"], network_mode="none", remove=True).decode()
     assert grep.strip() == "1"
-    assert "# api_token: a secret, left out of the image" in client.containers.run(
-        f"{NAME}:1.0.0", ["/app/pyproject.toml"], entrypoint=["cat"], network_mode="none", remove=True).decode()
+    in_image = client.containers.run(f"{NAME}:1.0.0", ["/app/pyproject.toml"], entrypoint=["cat"],
+                                     network_mode="none", remove=True).decode()
+    def dev(text: str) -> dict:
+        return tomllib.loads(text)["tool"]["bigflow"]["environments"]["dev"]
+
+    kept = {k: v for k, v in dev((root / "pyproject.toml").read_text()).items() if k not in ("api_token", "signing_key")}
+    assert dev(in_image) == {**kept, "warehouse": {"user": "etl"}}  # every other value intact
+    assert "# dev.api_token: secret, left out of the image (set bf_api_token in the container)" in in_image
+    assert "# a comment that repeats it: ***" in in_image
+    assert ("pyproject.toml: environment 'dev', key 'warehouse.password': a secret, left out of the image (the "
+            "container needs bf_warehouse)") in done.stderr
 
 
 def test_export_tar_holds_the_tagged_image(built):

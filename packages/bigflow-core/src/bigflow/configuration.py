@@ -89,6 +89,14 @@ def is_secret_key(key: str) -> bool:
     return any(name == word or name.endswith(f"_{word}") for word in SECRET_WORDS)
 
 
+def masked_forms(value: str) -> set[str]:
+    """The texts to mask for a secret value: itself, without surrounding whitespace (an error line or a
+    multi-line TOML string's last newline drops it) and each of its lines; each of at least
+    ``MIN_MASKED_LENGTH`` characters."""
+    forms = {value, value.strip(), *(line.strip() for line in value.splitlines())}
+    return {form for form in forms if len(form) >= MIN_MASKED_LENGTH}
+
+
 class SecretStr(str):
     """A ``str`` whose ``repr`` is masked; code that needs the value uses it as a str or ``get_secret_value()``."""
 
@@ -96,8 +104,7 @@ class SecretStr(str):
 
     def __new__(cls, value: str) -> SecretStr:
         secret = super().__new__(cls, value)
-        if len(secret) >= MIN_MASKED_LENGTH:
-            _known_secrets.add(str.__str__(secret))
+        _known_secrets.update(masked_forms(str.__str__(secret)))
         return secret
 
     def __repr__(self) -> str:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from bigflow.configuration import MASK, MIN_MASKED_LENGTH, is_secret_key, mask
+from bigflow.configuration import MASK, is_secret_key, mask, masked_forms
 from bigflow.errors import BigflowError, ConfigError, UnknownNameError
 from bigflow.project import Project
 from bigflow.settings import ENVIRONMENT, TYPES, Registry, convert, core_registry, is_toml_type
@@ -94,8 +94,8 @@ class Environment(Mapping[str, Any]):
         return text
 
     def _secret_values(self) -> set[str]:
-        return {str(self._values[k]) for k in self.secret_keys
-                if self._values.get(k) not in (None, "") and len(str(self._values[k])) >= MIN_MASKED_LENGTH}
+        return {form for k in self.secret_keys if self._values.get(k) not in (None, "")
+                for form in masked_forms(builtins.str(self._values[k]))}
 
     # -- typed getters -----------------------------------------------------------------------------
     def value(self, key: str, type: type | None = None, default: Any = None) -> Any:

@@ -94,6 +94,8 @@ CORE_SETTINGS = (
             description="requirement strings of the plugins the project needs"),
     Setting("requirements", str, table=PROJECT, description="the input 'bigflow build requirements' locks"),
     Setting("base-image", str, table=PROJECT, description="the base of the project image"),
+    Setting("strict-secrets", bool, table=PROJECT,
+            description="a literal secret value in the project's configs fails 'bigflow build image'"),
     Setting("protected", list, table=PROJECT,
             description="environments that deploy only from a clean, tagged release"),
     Setting("environments", dict, table=PROJECT, description="one table of settings per environment"),

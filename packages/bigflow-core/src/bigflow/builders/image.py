@@ -6,9 +6,10 @@ the base image's Python and platform, into a dependencies image (``templates/ima
 ``/opt/venv``, the non-root user, dependencies) tagged ``<docker_repository>:deps-<hash>`` and built only when
 the lock, the base image or that file changes. The project's Dockerfile (its own, or core's default,
 ``templates/project/Dockerfile``) builds FROM it with a small context: the installed wheel, the ``bigflow``
-command and pyproject.toml; so a code change rebuilds only those last layers and sends only kilobytes to the
-engine, and no build step needs network or index credentials. The image runs as ``bigflow`` (uid 10001) with
-entrypoint ``bigflow``, and is tagged ``<docker_repository>:<version with + -> ->``.
+command and pyproject.toml without its secret values (``image_secrets``; literal secret values in code configs
+are reported); so a code change rebuilds only those last layers and sends only kilobytes to the engine, and no
+build step needs network or index credentials. The image runs as ``bigflow`` (uid 10001) with entrypoint
+``bigflow``, and is tagged ``<docker_repository>:<version with + -> ->``.
 
 Deploy: the image recorded in the build manifest is tagged for the environment's ``docker_repository``,
 pushed (with ``latest`` on request), and the digest the registry reports is checked against the pushed one.
@@ -24,7 +25,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,10 @@ from typing import Any
 from bigflow import verbosity
 from bigflow.artifacts import Artifact, Manifest, Plan, file_digest
 from bigflow.builders import run_tool, uv_binary
-from bigflow.configuration import is_secret_key
+from bigflow.builders.image_secrets import literal_secrets, pyproject_for_image
 from bigflow.contracts import Option
-from bigflow.errors import BigflowError
-from bigflow.output import progress, say
+from bigflow.errors import BigflowError, ConfigError
+from bigflow.output import progress, say, warn
 from bigflow.scaffold import TEMPLATES
 
 DEFAULT_DOCKERFILE = TEMPLATES / "project" / "Dockerfile"
@@ -286,28 +287,30 @@ def build_local_sources(project: Any, names: list[str], out: Path) -> list[Path]
     return wheels
 
 
-_TABLE = re.compile(r"^\s*\[+\s*([^\]]*?)\s*\]")
-_KEY = re.compile(r"^\s*[\"']?([A-Za-z0-9_-]+)[\"']?\s*=")
+def secret_names(env: Any) -> frozenset[str]:
+    """The keys ``env`` (an Environment) holds as secrets, and the names of every setting declared secret."""
+    declared = {name for name, item in env.registry.by_name.items() if item.setting.secret}
+    return frozenset(env.secret_keys) | declared
 
 
-def without_secrets(pyproject: str, secret_keys: frozenset[str] | set[str]) -> str:
-    """``pyproject.toml`` for the image: each secret setting of an environment table (a key named like a secret,
-    or declared secret) left out, so the image holds no secret value; the container gets it from ``bf_<key>``."""
-    lines, table = [], ""
-    for line in pyproject.splitlines(keepends=True):
-        header, key = _TABLE.match(line), _KEY.match(line)
-        table = header.group(1) if header else table
-        if key and table.startswith("tool.bigflow.environments") and (
-                is_secret_key(key.group(1)) or key.group(1) in secret_keys):
-            line = f"# {key.group(1)}: a secret, left out of the image (set bf_{key.group(1)} in the container)\n"
-        lines.append(line)
-    return "".join(lines)
+def check_literal_secrets(project: Any, names: frozenset[str], strict: bool) -> None:
+    """A warning per literal secret value in the project's code configs (they go into the image as written);
+    with ``strict``, an error after them."""
+    found = literal_secrets(project.root, project.package_dir, names)
+    for item in found:
+        if strict:
+            print(f"bigflow: error: {item}", file=sys.stderr)
+        else:
+            warn(str(item))
+    if found and strict:
+        raise ConfigError(f"{len(found)} literal secret value(s) in the project's configs would go into the image "
+                          "(listed above): read them from bf_<key> variables instead")
 
 
 def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | None,
-                  secret_keys: frozenset[str] = frozenset()) -> Path:
+                  secrets: frozenset[str], mask: Callable[[str], str]) -> Path:
     """Stage the project's build context in build/image/context: wheel installed, command, project files (no
-    secret values: see ``without_secrets``)."""
+    secret values of pyproject.toml, ``mask`` applied to its comments: see ``image_secrets``)."""
     context = project.root / WORK / "context"
     shutil.rmtree(context, ignore_errors=True)
     (context / "app").mkdir(parents=True)
@@ -318,8 +321,12 @@ def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | 
     shim.chmod(0o755)
     (context / "project").mkdir()
     if (project.root / "pyproject.toml").is_file():
-        (context / "project" / "pyproject.toml").write_text(
-            without_secrets((project.root / "pyproject.toml").read_text(), secret_keys))
+        image_pyproject = pyproject_for_image((project.root / "pyproject.toml").read_text(), secrets,
+                                              mask=mask)
+        for path in image_pyproject.removed:
+            say(f"pyproject.toml: environment {path[3]!r}, key {'.'.join(map(str, path[4:]))!r}: a secret, left out "
+                f"of the image (the container needs bf_{path[4]})")
+        (context / "project" / "pyproject.toml").write_text(image_pyproject.text)
     if (project.root / "deployment_config.py").is_file():
         shutil.copy2(project.root / "deployment_config.py", context / "project" / "deployment_config.py")
     (context / "project" / project.package).symlink_to(f"{base.site_packages}/{project.package}")
@@ -404,6 +411,8 @@ class ImageBuilder:
         Option("no-cache", flag=True, help="build every layer anew."),
         Option("export-tar", flag=True, help="also save the image to build/image-<tag>.tar."),
         Option("network", metavar="MODE", help="network of RUN steps (e.g. 'host')."),
+        Option("strict-secrets", flag=True, help="a literal secret value in the project's configs is an error, not "
+                                                 "a warning (also: [tool.bigflow] strict-secrets = true)."),
     )
 
     def build(self, project: Any, env: Any, options: Mapping[str, Any]) -> list[Artifact]:
@@ -411,6 +420,9 @@ class ImageBuilder:
         version = options["version"]
         repository = docker_repository(project, env)
         tag = f"{repository}:{image_tag(version)}"
+        secrets = secret_names(env)
+        check_literal_secrets(project, secrets,
+                              bool(options["strict_secrets"] or project.settings.get("strict-secrets")))
         client = engine()
         base_image = options["base_image"] or project.settings.get("base-image") or \
             f"python:{sys.version_info[0]}.{sys.version_info[1]}-slim"
@@ -423,7 +435,7 @@ class ImageBuilder:
         quiet, no_cache = bool(options["quiet"]) or verbosity.quiet(), bool(options["no_cache"])
         deps_tag, lock_used, deps_built = dependencies_image(
             client, project, base, repository, root / WORK, cache_from=cache_from, no_cache=no_cache, quiet=quiet)
-        context = stage_context(project, base, wheel, dockerfile, env.secret_keys)
+        context = stage_context(project, base, wheel, dockerfile, secrets, env.mask)
         say(f"Building image {tag} (base {base_image}, Python {base.python}, dependencies {deps_tag})")
         result = run_build(client, context, tag, {"BASE_IMAGE": base_image, "DEPS_IMAGE": deps_tag,
                                                   "SITE_PACKAGES": base.site_packages},
