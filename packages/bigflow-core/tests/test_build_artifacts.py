@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tarfile
 import tomllib
 import zipfile
 from pathlib import Path
@@ -66,6 +67,22 @@ def test_build_package_runs_the_tests_then_builds_wheel_and_sdist_with_the_versi
     assert records["wheel"].details["tests"] == "1 passed"
     assert records["sdist"].digest.startswith("sha256:")
     assert 'version = "0+dev"' in (project / "pyproject.toml").read_text()  # the working tree is not modified
+
+
+def test_the_sdist_holds_no_secret_value_of_pyproject_toml(bigflow_cli, project):
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        "[tool.bigflow.environments.local]\n", '[tool.bigflow.environments.local]\napi_token = "tok-5f1e9a"\n'
+        'db_password = "from-bf"\n# bf_db_password is pw-77c2d0\n'))
+    result = bigflow_cli("build", "package", "--skip-tests", env={"bf_db_password": "pw-77c2d0"})
+    assert result.exit_code == 0, result.stderr
+    (sdist,) = (project / "dist").glob("shop-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith("/pyproject.toml"))
+        packed = archive.extractfile(member).read().decode()
+    assert "tok-5f1e9a" not in packed and "# local.api_token: secret, left out of the build" in packed
+    assert "pw-77c2d0" not in packed and "# bf_db_password is ***" in packed  # the build environment's value
+    assert tomllib.loads(packed)["tool"]["bigflow"]["environments"]["local"]["greeting"] == "Hello"
 
 
 def test_a_dirty_tree_builds_a_dev_version(bigflow_cli, project):

@@ -146,7 +146,7 @@ def test_no_secret_value_is_in_the_image_its_context_or_the_build_output(client,
 
     kept = {k: v for k, v in dev((root / "pyproject.toml").read_text()).items() if k not in ("api_token", "signing_key")}
     assert dev(in_image) == {**kept, "warehouse": {"user": "etl"}}  # every other value intact
-    assert "# dev.api_token: secret, left out of the image (set bf_api_token in the container)" in in_image
+    assert "# dev.api_token: secret, left out of the build (set bf_api_token where it runs)" in in_image
     assert "# a comment that repeats it: ***" in in_image
     assert ("pyproject.toml: environment 'dev', key 'warehouse.password': a secret, left out of the image (the "
             "container needs bf_warehouse)") in done.stderr

@@ -328,6 +328,25 @@ def test_secrets_are_not_staged(in_project, context, prod_config, bucket, no_man
     assert "secret configuration keys api_token, db_password are not sent to Dataproc" in caplog.text
 
 
+def test_declared_secrets_and_tables_holding_a_secret_are_not_staged(in_project, prod_config, bucket, no_manifest,
+                                                                     caplog):
+    from datetime import datetime
+
+    from bigflow.api import Environment, JobContext
+
+    client = FakeBatchClient()
+    values = {**prod_config, "env": "prod", "vault": "v-3e8a1f", "warehouse": {"user": "etl", "password": "pw-6d2c"},
+              "tables": "orders"}
+    config = Environment("prod", None, values, secret_keys={"vault"})  # vault: declared secret by a plugin
+    context = JobContext.make(runtime=datetime(2024, 3, 1, 6, 30), workflow_id="demo_wf", env="prod", config=config,
+                              run_id="run123")
+    run(count_words_job(), context, batch_client=client)
+    main_uri = client.requests[0].batch.pyspark_batch.main_python_file_uri
+    main = bucket.blob(main_uri.split(f"{BUCKET}/", 1)[1]).download_as_text()
+    assert "v-3e8a1f" not in main and "pw-6d2c" not in main and "orders" in main
+    assert "secret configuration keys vault, warehouse are not sent to Dataproc" in caplog.text
+
+
 def test_batch_left_behind_at_exit_is_cancelled(in_project, context, prod_config, bucket, no_manifest):
     """`bigflow run` runs jobs in threads that Ctrl-C does not reach: exiting cancels what is still waited for."""
     import threading

@@ -72,11 +72,23 @@ def manifest_image(project: Project | None) -> str | None:
     return (images[-1].details.get("reference") or images[-1].name) if images else None
 
 
-def _without_secrets(job: PySparkJob, config: dict[str, Any]) -> dict[str, Any]:
-    """The configuration minus secrets: the driver file is stored in GCS, where secrets do not belong."""
+def _holds_secret(value: Any) -> bool:
+    """True for a table (or a list) with a key named like a secret, at any depth."""
+    from bigflow.api import is_secret_key
+
+    if isinstance(value, dict):
+        return any(is_secret_key(str(key)) or _holds_secret(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_secret(item) for item in value)
+
+
+def _without_secrets(job: PySparkJob, config: dict[str, Any], secret_keys: frozenset[str]) -> dict[str, Any]:
+    """The configuration minus secrets (keys named like secrets or in ``secret_keys``, the environment's secret
+    settings; SecretStr values; tables that hold a secret): the driver file is stored in GCS, where secrets do
+    not belong."""
     from bigflow.api import SecretStr, is_secret_key
 
-    secret = sorted(k for k, v in config.items() if is_secret_key(k) or isinstance(v, SecretStr))
+    secret = sorted(k for k, v in config.items()
+                    if k in secret_keys or is_secret_key(k) or isinstance(v, SecretStr) or _holds_secret(v))
     if secret:
         logger.warning("PySparkJob %r: secret configuration keys %s are not sent to Dataproc (the driver is "
                        "staged to GCS); read them from Secret Manager in the driver", job.id, ", ".join(secret))
@@ -187,7 +199,9 @@ class DataprocEngine:
         package_dir = job.package_dir()
         run_id = submission_id(job.id, context.runtime)
         spec = base_spec(job, context, self.settings, embed_source=True)
-        spec["context"]["config"] = _without_secrets(job, spec["context"]["config"])
+        environment = getattr(context, "environment", None)  # the resolved Environment knows declared secrets
+        spec["context"]["config"] = _without_secrets(job, spec["context"]["config"],
+                                                     environment.secret_keys if environment else frozenset())
         properties = spec.pop("spark_conf")
         with tempfile.TemporaryDirectory(prefix="bigflow-spark-stage-") as work:
             main = Path(work) / f"{run_id}.py"

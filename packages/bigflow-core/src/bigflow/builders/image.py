@@ -6,7 +6,7 @@ the base image's Python and platform, into a dependencies image (``templates/ima
 ``/opt/venv``, the non-root user, dependencies) tagged ``<docker_repository>:deps-<hash>`` and built only when
 the lock, the base image or that file changes. The project's Dockerfile (its own, or core's default,
 ``templates/project/Dockerfile``) builds FROM it with a small context: the installed wheel, the ``bigflow``
-command and pyproject.toml without its secret values (``image_secrets``; literal secret values in code configs
+command and pyproject.toml without its secret values (``build_secrets``; literal secret values in code configs
 are reported); so a code change rebuilds only those last layers and sends only kilobytes to the engine, and no
 build step needs network or index credentials. The image runs as ``bigflow`` (uid 10001) with entrypoint
 ``bigflow``, and is tagged ``<docker_repository>:<version with + -> ->``.
@@ -33,7 +33,7 @@ from typing import Any
 from bigflow import verbosity
 from bigflow.artifacts import Artifact, Manifest, Plan, file_digest
 from bigflow.builders import run_tool, uv_binary
-from bigflow.builders.image_secrets import literal_secrets, pyproject_for_image
+from bigflow.builders.build_secrets import literal_secrets, pyproject_without_secrets, secret_names
 from bigflow.contracts import Option
 from bigflow.errors import BigflowError, ConfigError
 from bigflow.output import progress, say, warn
@@ -287,12 +287,6 @@ def build_local_sources(project: Any, names: list[str], out: Path) -> list[Path]
     return wheels
 
 
-def secret_names(env: Any) -> frozenset[str]:
-    """The keys ``env`` (an Environment) holds as secrets, and the names of every setting declared secret."""
-    declared = {name for name, item in env.registry.by_name.items() if item.setting.secret}
-    return frozenset(env.secret_keys) | declared
-
-
 def check_literal_secrets(project: Any, names: frozenset[str], strict: bool) -> None:
     """A warning per literal secret value in the project's code configs (they go into the image as written);
     with ``strict``, an error after them."""
@@ -310,7 +304,7 @@ def check_literal_secrets(project: Any, names: frozenset[str], strict: bool) -> 
 def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | None,
                   secrets: frozenset[str], mask: Callable[[str], str]) -> Path:
     """Stage the project's build context in build/image/context: wheel installed, command, project files (no
-    secret values of pyproject.toml, ``mask`` applied to its comments: see ``image_secrets``)."""
+    secret values of pyproject.toml, ``mask`` applied to its comments: see ``build_secrets``)."""
     context = project.root / WORK / "context"
     shutil.rmtree(context, ignore_errors=True)
     (context / "app").mkdir(parents=True)
@@ -321,7 +315,7 @@ def stage_context(project: Any, base: BaseInfo, wheel: Path, dockerfile: Path | 
     shim.chmod(0o755)
     (context / "project").mkdir()
     if (project.root / "pyproject.toml").is_file():
-        image_pyproject = pyproject_for_image((project.root / "pyproject.toml").read_text(), secrets,
+        image_pyproject = pyproject_without_secrets((project.root / "pyproject.toml").read_text(), secrets,
                                               mask=mask)
         for path in image_pyproject.removed:
             say(f"pyproject.toml: environment {path[3]!r}, key {'.'.join(map(str, path[4:]))!r}: a secret, left out "

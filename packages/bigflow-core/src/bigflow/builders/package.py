@@ -5,7 +5,8 @@
    build. No tests collected is a warning.
 2. The project's files (git's tracked and untracked-but-not-ignored files) are copied to a staging directory
    whose ``pyproject.toml`` gets ``version = "<project version>"`` (``bigflow version``), so any PEP 517
-   backend stamps it; the working tree is never modified.
+   backend stamps it, and loses its secret values (``build_secrets``: the sdist holds no secret of
+   pyproject.toml); the working tree is never modified.
 3. ``uv build --sdist --wheel`` there, while the tests run; the results move into ``dist/`` only when both
    are built and the tests passed, so a failed build leaves the previous artifacts as they were.
 """
@@ -26,6 +27,7 @@ from typing import Any
 
 from bigflow.artifacts import Artifact
 from bigflow.builders import run_streamed, run_tool, uv_binary
+from bigflow.builders.build_secrets import pyproject_without_secrets, secret_names
 from bigflow.contracts import Option
 from bigflow.errors import BigflowError
 from bigflow.output import say
@@ -117,8 +119,9 @@ def stamp_version(text: str, version: str) -> str:
     return stamped
 
 
-def build_distributions(root: Path, version: str, work: Path) -> tuple[Path, Path]:
-    """Build the sdist and wheel of ``version`` from a staged copy of the project; both end in ``work/out``."""
+def build_distributions(root: Path, version: str, work: Path, env: Any) -> tuple[Path, Path]:
+    """Build the sdist and wheel of ``version`` from a staged copy of the project (its pyproject.toml without
+    the secret values, ``env`` being the build's Environment); both end in ``work/out``."""
     staging, out = work / "source", work / "out"
     for relative in project_files(root):
         destination = staging / relative
@@ -127,7 +130,8 @@ def build_distributions(root: Path, version: str, work: Path) -> tuple[Path, Pat
     pyproject = staging / "pyproject.toml"
     if not pyproject.is_file():
         raise BigflowError(f"{root / 'pyproject.toml'} is not in git nor untracked-and-not-ignored")
-    pyproject.write_text(stamp_version(pyproject.read_text(), version))
+    stamped = stamp_version(pyproject.read_text(), version)
+    pyproject.write_text(pyproject_without_secrets(stamped, secret_names(env), mask=env.mask).text)
     run_tool([uv_binary(), "build", "--quiet", "--sdist", "--wheel", "--out-dir", str(out), str(staging)],
              cwd=root, what="building the wheel and sdist")
     wheels, sdists = list(out.glob("*.whl")), list(out.glob("*.tar.gz"))
@@ -163,7 +167,7 @@ class PackageBuilder:
         with ThreadPoolExecutor(1) as pool, tempfile.TemporaryDirectory(prefix="bigflow-package-") as tmp:
             tests = None if options["skip_tests"] else pool.submit(run_tests, root)
             try:
-                built = build_distributions(root, version, Path(tmp))
+                built = build_distributions(root, version, Path(tmp), env)
             finally:
                 summary = tests.result() if tests else "not run (--skip-tests)"  # failing tests raise here
             wheel, sdist = publish(root, built)

@@ -1,14 +1,14 @@
-"""Keeping the project's secret values out of its Docker image (``bigflow build image``).
+"""Keeping the project's secret values out of what ``bigflow build`` makes: its Docker image and its sdist.
 
-``pyproject_for_image``: the image's ``pyproject.toml`` is the project's minus every secret value of an
-environment table — a value whose key, or a key above it inside ``[tool.bigflow.environments.<env>]``, is
-named like a secret (``is_secret_key``) or is the name of a secret setting — in every TOML form (plain,
-quoted or dotted keys, multi-line strings and arrays, inline tables, sub-tables, arrays of tables). The
-rewrite keeps every other line as written (comments included): a statement that sets a secret becomes a
-comment, one whose inline table or array holds a secret is written anew without it. The result is parsed and
-checked against the original minus the secrets; a rewrite that fails the check refuses the build, naming the
-file and the key, instead of copying a secret. Secret values in comments (of the file's secrets, and of the
-build environment's) are masked.
+``pyproject_without_secrets``: the ``pyproject.toml`` of the image and of the sdist is the project's minus
+every secret value of an environment table — a value whose key, or a key above it inside
+``[tool.bigflow.environments.<env>]``, is named like a secret (``is_secret_key``) or is the name of a secret
+setting (``secret_names``) — in every TOML form (plain, quoted or dotted keys, multi-line strings and arrays,
+inline tables, sub-tables, arrays of tables). The rewrite keeps every other line as written (comments
+included): a statement that sets a secret becomes a comment, one whose inline table or array holds a secret is
+written anew without it. The result is parsed and checked against the original minus the secrets; a rewrite
+that fails the check refuses the build, naming the file and the key, instead of copying a secret. Secret values
+in comments (of the file's secrets, and of the build environment's) are masked.
 
 ``literal_secrets``: code cannot be rewritten, so literal values of secret keys in the project's ``Config``,
 ``DeploymentConfig`` and ``DatasetConfig`` calls (``deployment_config.py`` and the package's modules, both in
@@ -29,6 +29,12 @@ from bigflow.configuration import MASK, is_secret_key, masked_forms
 from bigflow.errors import ConfigError
 
 ENVIRONMENTS = ("tool", "bigflow", "environments")
+
+
+def secret_names(env: Any) -> frozenset[str]:
+    """The keys ``env`` (an Environment) holds as secrets, and the names of every setting declared secret."""
+    declared = {name for name, item in env.registry.by_name.items() if item.setting.secret}
+    return frozenset(env.secret_keys) | declared
 
 
 # -- pyproject.toml -----------------------------------------------------------------------------------
@@ -64,7 +70,7 @@ def _bf_variables(paths: Iterable[tuple[Any, ...]]) -> str:
 
 def _left_out(indent: str, paths: list[tuple[Any, ...]]) -> str:
     shown = ", ".join(".".join(str(key) for key in path[3:]) for path in paths)
-    return f"{indent}# {shown}: secret, left out of the image (set {_bf_variables(paths)} in the container)"
+    return f"{indent}# {shown}: secret, left out of the build (set {_bf_variables(paths)} where it runs)"
 
 
 def _single_key_path(document: dict[str, Any]) -> tuple[str, ...]:
@@ -87,12 +93,14 @@ def _outside_quotes(line: str, wanted: str) -> int:
     while index < len(line):
         char = line[index]
         if quote:
-            if char == "\\" and quote == '"':
+            if char == "\\" and quote[0] == '"':
                 index += 1
-            elif char == quote:
+            elif line.startswith(quote, index):
+                index += len(quote) - 1
                 quote = ""
         elif char in "\"'":
-            quote = char
+            quote = char * 3 if line.startswith(char * 3, index) else char  # ''' and """ on one line
+            index += len(quote) - 1
         elif char == wanted:
             return index
         index += 1
@@ -218,23 +226,25 @@ def checked(original: dict[str, Any], result: str, names: Iterable[str], file: s
         same = False
     if same:
         return result
-    path = removed[0] if removed else ENVIRONMENTS
-    env, key = (path[3], ".".join(str(k) for k in path[4:])) if len(path) > 4 else ("?", "?")
-    raise ConfigError(f"{file}: cannot leave secret {key!r} of environment {env!r} out of the image in the form it "
-                      f"is written; remove its value from {file} and set {_bf_variables([path]) or 'bf_<key>'} "
-                      "in the container instead")
+    if not removed:
+        raise ConfigError(f"{file}: cannot mask the secret values in its comments without changing a value; "
+                          f"remove them from {file}")
+    path = removed[0]
+    raise ConfigError(f"{file}: cannot leave secret {'.'.join(map(str, path[4:]))!r} of environment {path[3]!r} out "
+                      f"of the image in the form it is written; remove its value from {file} and set "
+                      f"{_bf_variables([path])} in the container instead")
 
 
 @dataclass(frozen=True)
-class ForImage:
-    """The image's ``pyproject.toml`` and the paths of the secret values left out of it."""
+class WithoutSecrets:
+    """A ``pyproject.toml`` without its secret values, and the paths of the values left out."""
 
     text: str
     removed: list[tuple[Any, ...]]
 
 
-def pyproject_for_image(text: str, names: Iterable[str], file: str = "pyproject.toml",
-                        mask: Callable[[str], str] = lambda text: text) -> ForImage:
+def pyproject_without_secrets(text: str, names: Iterable[str], file: str = "pyproject.toml",
+                              mask: Callable[[str], str] = lambda text: text) -> WithoutSecrets:
     """``text`` minus its secret values (see the module docstring). Comments are masked: the file's secret
     values, and what ``mask`` (e.g. the build environment's ``Environment.mask``) hides, become ``***``."""
     names = frozenset(names)
@@ -256,7 +266,7 @@ def pyproject_for_image(text: str, names: Iterable[str], file: str = "pyproject.
         result = _rewrite(text, names, masked)
     except (ValueError, tomllib.TOMLDecodeError):  # a form the rewrite does not know: refused by the check
         result = "" if removed else text
-    return ForImage(checked(original, result, names, file), removed)
+    return WithoutSecrets(checked(original, result, names, file), removed)
 
 
 # -- code configs -------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Secret values and the project image: pyproject.toml's secrets are left out of the image's copy in every TOML
-form, and literal secret values in code configs (which go into the image as written) are reported by
-``bigflow build image``. The image itself is checked in test_image.py."""
+"""Secret values and what the project builds: pyproject.toml's secrets are left out of the copy in the image
+and the sdist in every TOML form, and literal secret values in code configs (which go into the image as
+written) are reported by ``bigflow build image``. The image itself is checked in test_image.py, the sdist in
+test_build_artifacts.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bigflow.builders.image_secrets import checked, pyproject_for_image, scan_configs
+from bigflow.builders.build_secrets import checked, pyproject_without_secrets, scan_configs
 from bigflow.errors import ConfigError
 
 SECRET = "s3cr3t-value"
@@ -62,40 +63,43 @@ def is_secret(path: tuple[Any, ...]) -> bool:
 @pytest.mark.parametrize("form", FORMS)
 def test_the_images_pyproject_has_no_secret_and_every_other_value(form):
     text = FORMS[form]
-    result = pyproject_for_image(text, {"dsn"})
+    result = pyproject_without_secrets(text, {"dsn"})
     before, after = leaves(tomllib.loads(text)), leaves(tomllib.loads(result.text))
     assert any(is_secret(path) for path in before)  # the form really holds a secret
     assert SECRET not in result.text
     assert after == {path: value for path, value in before.items() if not is_secret(path)}
     assert result.removed and all(is_secret(path) for path in result.removed)
-    assert "secret, left out of the image (set bf_" in result.text
+    assert "secret, left out of the build (set bf_" in result.text
 
 
 def test_lines_without_a_secret_are_kept_as_written():
-    result = pyproject_for_image(FORMS["inline table"] + "# last words\n[tool.x]\nz = 1  # why\n", set())
+    result = pyproject_without_secrets(FORMS["inline table"] + "# last words\n[tool.x]\nz = 1  # why\n", set())
     lines = result.text.splitlines()
     assert lines[:4] == ['[project]', 'name = "shop"  # the name', '', DEV.strip()]
     assert lines[4:] == ['region = "eu"  # where',
-                         'creds = {"user" = "etl"}  # dev.creds.password: secret, left out of the image '
-                         '(set bf_creds in the container)', '# last words', '[tool.x]', 'z = 1  # why']
+                         'creds = {"user" = "etl"}  # dev.creds.password: secret, left out of the build '
+                         '(set bf_creds where it runs)', '# last words', '[tool.x]', 'z = 1  # why']
 
 
 def test_secrets_outside_environment_tables_and_files_without_secrets_are_left_as_they_are():
     text = f'{HEAD}name = "x"\n[tool.other]\napi_token = "{SECRET}"\n'
-    assert pyproject_for_image(text, set()).text == text
-    assert pyproject_for_image(text, set()).removed == []
+    assert pyproject_without_secrets(text, set()).text == text
+    assert pyproject_without_secrets(text, set()).removed == []
 
 
 def test_secret_values_in_comments_are_masked_and_quoted_hashes_are_no_comments():
     text = (f'# the token was {SECRET}\n{HEAD}anchor = "page#{SECRET[:3]}"  # was {SECRET}, then bf-value-1\n'
             f'api_token = """\n  {SECRET}\n"""\n[tool.x]  # old bf-value-1\n')
-    result = pyproject_for_image(text, set(), mask=lambda comment: comment.replace("bf-value-1", "***"))
+    result = pyproject_without_secrets(text, set(), mask=lambda comment: comment.replace("bf-value-1", "***"))
     assert SECRET not in result.text and "bf-value-1" not in result.text
     assert result.text.startswith("# the token was ***\n")
     assert f'anchor = "page#{SECRET[:3]}"  # was ***, then ***\n' in result.text
     assert result.text.endswith("[tool.x]  # old ***\n")
+    quoted = f"""{HEAD}note = '''it's #bf-value-1'''  # bf-value-1\nn = \"\"\"a"#bf-value-1\"\"\"\n"""
+    assert pyproject_without_secrets(quoted, set(), mask=lambda c: c.replace("bf-value-1", "***")).text == \
+        quoted.replace("  # bf-value-1", "  # ***")  # the strings hold it (not secret themselves): left as written
     no_secret = f"{HEAD}# bf-value-1 was here\n"
-    assert pyproject_for_image(no_secret, set(), mask=lambda c: c.replace("bf-value-1", "***")).text == \
+    assert pyproject_without_secrets(no_secret, set(), mask=lambda c: c.replace("bf-value-1", "***")).text == \
         no_secret.replace("bf-value-1", "***")
 
 
@@ -111,12 +115,15 @@ def test_a_rewrite_that_keeps_a_secret_or_changes_a_value_is_refused_naming_file
         checked(original, text.replace(f'password = "{SECRET}"', "").replace('"h"', '"other"'), set(), "p.toml")
     with pytest.raises(ConfigError):
         checked(original, "not [ toml", set(), "p.toml")
+    with pytest.raises(ConfigError, match=r"^p.toml: cannot mask the secret values in its comments without changing "
+                                          r"a value; remove them from p.toml$"):
+        checked({"a": "x"}, 'a = "y"', set(), "p.toml")
     assert checked(original, text.replace(f'password = "{SECRET}"', ""), set(), "p.toml")
 
 
 def test_invalid_toml_is_a_one_line_error_naming_the_file():
     with pytest.raises(ConfigError, match=r"^pyproject.toml is not valid TOML: "):
-        pyproject_for_image("[tool\n", set())
+        pyproject_without_secrets("[tool\n", set())
 
 
 # -- literal secrets in code configs -------------------------------------------------------------------
