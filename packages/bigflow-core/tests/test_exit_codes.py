@@ -26,6 +26,9 @@ ENVIRONMENT_KEY = 'docker_repositry = "acme"'  # a near miss of a declared setti
         (["workflows", "show", "wff"], "Error: unknown workflow 'wff'; did you mean 'wf'?", {}),
         (["logs", "--workflow", "wff"], "Error: unknown workflow 'wff'; did you mean 'wf'?", {}),
         (["logs", "--config", "dv"], "Error: unknown environment 'dv'", {}),
+        (["logs", "--job", "wf.jj"], "Error: unknown job 'jj' in workflow 'wf'; did you mean 'j'?", {}),
+        (["run", "--workflow", "wf", "--dry-run"], "Error: unknown environment 'dv' (from bf_env) (known: local, "
+                                                   "dev); did you mean 'dev'?", {"env": {"bf_env": "dv"}}),
         (["config", "show", "--config", "dv"], "Error: unknown environment 'dv' (known: local, dev); "
                                                "did you mean 'dev'?", {}),
         (["build", "--config", "dv"], "Error: unknown environment 'dv'", {}),
@@ -36,6 +39,8 @@ ENVIRONMENT_KEY = 'docker_repositry = "acme"'  # a near miss of a declared setti
         (["config", "show"], "Error: unknown key 'defualt-environment' in [tool.bigflow] of pyproject.toml; "
                              "did you mean 'default-environment'?", {"project": PROJECT_KEY}),
         (["run", "--workflow", "wf"], "Error: unknown key 'defualt-environment'", {"project": PROJECT_KEY}),
+        (["config", "show"], "Error: unknown environment 'dv' (from default-environment) (known: local, dev); "
+                             "did you mean 'dev'?", {"project": 'default-environment = "dv"'}),
         (["config", "show", "--config", "dev"], "Error: unknown configuration key 'docker_repositry' in environment "
                                                 "'dev' (from pyproject.toml); did you mean 'docker_repository'?",
          {"dev": ENVIRONMENT_KEY}),

@@ -245,13 +245,15 @@ def choose_env(project: Project, requested: str | None, code_configs: list[tuple
                *, undeclared_ok: bool = False) -> str:
     """The environment's name; an undeclared one is an error unless ``undeclared_ok`` (see ``bigflow run``)."""
     names, default = environments(project, code_configs)
-    env = requested or os.environ.get(f"{PREFIX}env") or default or DEFAULT_ENV
+    variable = os.environ.get(f"{PREFIX}env")
+    env = requested or variable or default or DEFAULT_ENV
     if names and env not in names and not undeclared_ok:
         import difflib
 
+        origin = "" if requested else f" (from {PREFIX}env)" if variable else " (from default-environment)"
         close = difflib.get_close_matches(env, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise UnknownNameError(f"unknown environment {env!r} (known: {', '.join(names)}){hint}")
+        raise UnknownNameError(f"unknown environment {env!r}{origin} (known: {', '.join(names)}){hint}")
     return env
 
 
