@@ -68,14 +68,6 @@ def shell_script(blocks: list[ShellBlock], outputs: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def wheelhouse() -> dict[str, str]:
-    done = subprocess.run(["bash", str(ROOT / "scripts" / "wheelhouse")], capture_output=True, text=True,
-                          timeout=1800)
-    assert done.returncode == 0, f"scripts/wheelhouse failed:\n{done.stderr[-3000:]}"
-    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": done.stdout.strip()}
-
-
-@pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory):
     state = tmp_path_factory.mktemp("cloud")
     default_base_image()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import apache_beam as beam
@@ -11,6 +14,7 @@ import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing import test_pipeline
 
+from bigflow.testing.terminal import on_a_terminal
 from bigflow_beam import BeamJob, current_env, get_pipeline_options
 
 
@@ -158,3 +162,33 @@ def test_beam_is_not_imported_until_a_job_runs():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert done.stdout.split() == ["BeamJob", "False"]
+
+
+NOOP_WORKFLOW = """
+import apache_beam as beam
+from bigflow import Workflow
+from bigflow_beam import BeamJob
+
+
+def noop(pipeline, context):
+    pipeline | beam.Create([1, 2]) | beam.Map(lambda x: x + 1)
+
+
+noop_wf = Workflow("noop", [BeamJob("noop", entry_point=noop, pipeline_options={}, retry_count=0)])
+"""
+
+
+def test_a_run_shows_the_pipeline_running_on_a_terminal_only(beam_project):
+    project = beam_project("beamprogress", '[tool.bigflow.environments.local]\nbeam_runner = "local"\n')
+    project.module("workflows", NOOP_WORKFLOW)
+    run = [str(Path(sys.executable).with_name("bigflow")), "run", "--workflow", "noop", "--log-format", "text"]
+    shown_line = "running the Beam pipeline of noop on "
+
+    code, shown = on_a_terminal(run, cwd=project.root)
+    assert code == 0 and shown_line in shown and "0:00:0" in shown, shown
+    code, quiet = on_a_terminal([*run, "-q"], cwd=project.root)
+    assert code == 0 and shown_line not in quiet, quiet
+    piped = subprocess.run(run, cwd=project.root, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                           env=os.environ)
+    assert piped.returncode == 0, piped.stderr
+    assert shown_line not in piped.stderr and "\x1b[" not in piped.stdout + piped.stderr, piped.stderr

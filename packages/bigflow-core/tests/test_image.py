@@ -22,6 +22,7 @@ import pytest
 
 from bigflow.artifacts import Manifest
 from bigflow.builders.image import DEFAULT_DOCKERFILE
+from bigflow.testing.terminal import on_a_terminal
 
 STATE = Path(os.environ.get("BIGFLOW_DOCKER_STATE", "/var/cache/bigflow-ci/docker"))
 DOCKER_HOST = f"unix://{STATE / 'docker.sock'}"
@@ -224,6 +225,19 @@ def test_quiet_shows_no_docker_steps_and_no_build_arg_warning(built):
     done = ok(bigflow(root, "build", "image", "-q", "--base-image", BASE))
     assert not [line for line in done.stderr.splitlines() if "Step " in line or "[Warning]" in line
                 or line.startswith(("==>", "Building", "Built"))], done.stderr
+
+
+def test_a_build_shows_its_progress_on_a_terminal_only(built):
+    root, cold = built
+    building = f"building {NAME}:"  # the progress line, with the current Docker step
+    assert building not in cold.stderr and "installing the locked dependencies" not in cold.stderr  # piped
+    assert "\x1b[" not in cold.stdout + cold.stderr
+    argv = [str(BIGFLOW), "build", "image", "--base-image", BASE]
+    environ = {"DOCKER_HOST": DOCKER_HOST, "BIGFLOW_LOAD_PLUGINS": ""}
+    code, shown = on_a_terminal(argv, env=environ, cwd=root)
+    assert code == 0 and building in shown and "0:00:" in shown, shown
+    code, quiet = on_a_terminal([*argv, "-q"], env=environ, cwd=root)
+    assert code == 0 and building not in quiet, quiet
 
 
 def start_registry(directory: Path, *, with_auth: bool = False) -> subprocess.Popen:

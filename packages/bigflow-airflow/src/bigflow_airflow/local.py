@@ -169,6 +169,7 @@ def dags_test(project: Any, workflow_id: str, env: str | None, runtime: str | No
     """Deploy the project to the local Airflow and run ``airflow dags test`` on one workflow's DAG; with
     ``as_json`` Airflow's output goes to stderr and stdout gets the run's task instances as JSON."""
     moment = runtimes.parse(runtime, "--runtime").replace(microsecond=0)
+    project.finder.find(workflow_id)  # an unknown id is refused (exit 2, the nearest id) before Airflow is looked for
     deploy = prepare(project, env, start_time=moment)  # starting at the runtime, a run of any past date has tasks
     by_workflow = {dag.spec.workflow_id: dag for dag in deploy.rendered}
     if workflow_id not in by_workflow:

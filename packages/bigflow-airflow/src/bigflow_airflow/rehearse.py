@@ -313,6 +313,7 @@ def rehearse(project: Any, workflow_id: str, env: str, major: int | None, runtim
     else:
         dates = (runtimes.parse(runtime, "--runtime"),)
     dates = tuple(date.replace(microsecond=0) for date in dates)
+    project.finder.find(workflow_id)  # an unknown id is refused (exit 2, the nearest id) before the manifest is read
     rehearsal = prepare(project, env, workflow_id, major)
     start_services(project, env)
     run(rehearsal, dates, secrets_from(secrets))

@@ -11,7 +11,8 @@ Sources, from lowest to highest precedence:
 
 ``Config`` and ``DatasetConfig`` objects are inputs here, not resolvers of their own. The result is checked
 against the declared settings (:mod:`bigflow.settings`): unknown ``[tool.bigflow]`` keys, near misses of
-declared environment keys, wrong types and missing required settings are one-line :class:`ConfigError` s.
+declared environment keys (:class:`UnknownNameError`, exit code 2), wrong types and missing required settings
+(:class:`ConfigError`) are one-line errors.
 Other undeclared environment keys are the user's own (``context.config``), as in 1.x.
 
 The environment is ``--config ENV``, else ``bf_env`` (as in 1.x), else ``default-environment``, else the
@@ -244,13 +245,15 @@ def choose_env(project: Project, requested: str | None, code_configs: list[tuple
                *, undeclared_ok: bool = False) -> str:
     """The environment's name; an undeclared one is an error unless ``undeclared_ok`` (see ``bigflow run``)."""
     names, default = environments(project, code_configs)
-    env = requested or os.environ.get(f"{PREFIX}env") or default or DEFAULT_ENV
+    variable = os.environ.get(f"{PREFIX}env")
+    env = requested or variable or default or DEFAULT_ENV
     if names and env not in names and not undeclared_ok:
         import difflib
 
+        origin = "" if requested else f" (from {PREFIX}env)" if variable else " (from default-environment)"
         close = difflib.get_close_matches(env, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise UnknownNameError(f"unknown environment {env!r} (known: {', '.join(names)}){hint}")
+        raise UnknownNameError(f"unknown environment {env!r}{origin} (known: {', '.join(names)}){hint}")
     return env
 
 
@@ -323,7 +326,7 @@ def check_project_table(project: Project, registry: Registry) -> None:
         if declared is None or declared.setting.table != "project":
             nearest = registry.nearest(key, "project") or _nearest(key, registry.names("project"))
             hint = f"; did you mean {nearest!r}?" if nearest else ""
-            raise ConfigError(f"unknown key {key!r} in [tool.bigflow] of pyproject.toml{hint}")
+            raise UnknownNameError(f"unknown key {key!r} in [tool.bigflow] of pyproject.toml{hint}")
         _project_setting(project, key, declared.setting.type)
 
 
@@ -341,7 +344,7 @@ def check_environment(environment: Environment) -> None:
         if registry.get(key) is None and key != "env":
             nearest = registry.nearest(key, ENVIRONMENT)
             if nearest is not None:
-                raise ConfigError(f"unknown configuration key {key!r} in environment {environment.name!r} "
+                raise UnknownNameError(f"unknown configuration key {key!r} in environment {environment.name!r} "
                                   f"(from {environment.source(key)}); did you mean {nearest!r}?")
         else:
             environment.value(key)  # the type check

@@ -19,7 +19,8 @@ TABLE: tuple[tuple[int, str], ...] = (
     (FAILED, "The work failed: a job, a build, a deploy step, a module of the project that does not import, "
              "a configuration value that is wrong."),
     (USAGE, "Bad usage: an unknown command or option, a bad option value, an unknown name (workflow, job, "
-            "environment, artifact builder, deploy target, ...)."),
+            "environment, configuration key, artifact builder, deploy target, plugin named in "
+            "BIGFLOW_LOAD_PLUGINS or BIGFLOW_DISABLE_PLUGINS, ...); the message names the nearest valid one."),
     (PLUGIN, "A plugin problem: a required plugin is missing, broken, incompatible or conflicts with another."),
     (REFUSED, "A deploy was refused: a protected environment without confirmation, or another deploy holds "
               "the lock."),

@@ -47,6 +47,7 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 #: The line of the Dockerfile template after which the starters' ``system_packages`` are installed.
 SYSTEM_PACKAGES_AFTER = "# System packages or other files go here"
+_DIST = re.compile(r"^[A-Za-z0-9_.-]+")  # the distribution name of a requirement
 #: Settings every generated environment gets from core (before starters add theirs).
 CORE_SETTINGS: dict[str, dict[str, Any]] = {
     "local": {"greeting": "Hello", "output_dir": "build/output"},
@@ -268,6 +269,8 @@ def project_files(options: Options) -> tuple[dict[str, str], list[Contribution]]
                             + f"protected = {toml_value(list(PROTECTED))}",
         "environments": environment_tables(options, contributions),
         "example_rows": f"| `{package}/hello_workflow.py` | example workflow in plain Python (`hello`) |\n" + examples,
+        "bigflow_packages": " ".join(f"./bigflow/packages/{_DIST.match(d)[0]}" for d in dependencies),
+        "find_bigflow": find_bigflow_step(version_range(__version__)),
     }
     files = render_files("project", values)
     files["Dockerfile"] = with_system_packages(files["Dockerfile"], contributions)
@@ -297,6 +300,14 @@ def with_system_packages(dockerfile: str, contributions: list[Contribution]) -> 
     start = dockerfile.index(SYSTEM_PACKAGES_AFTER)
     end = dockerfile.index("\n", start) + 1
     return dockerfile[:end] + "".join(lines) + dockerfile[end:]
+
+
+def find_bigflow_step(core_range: str) -> str:
+    """The shell line of the generated CI that stops a job, in one line, when pip cannot find bigflow-core
+    (its packages come from the index or links of the repository variables; see the README's "CI")."""
+    return (f'pip download --quiet --no-deps --dest "$RUNNER_TEMP/bigflow" "bigflow-core{core_range}" > /dev/null 2>&1 '
+            f'|| {{ echo "::error::pip finds no bigflow-core{core_range}: set the repository variable '
+            'BIGFLOW_INDEX_URL or BIGFLOW_FIND_LINKS to where bigflow\'s wheels are (see README.md, CI)"; exit 1; }')
 
 
 def mixed_workflow(package: str, contributions: list[Contribution]) -> dict[str, str]:

@@ -211,6 +211,9 @@ def _deploy_setup(names: tuple[str, ...], env: str | None):
 
     project = _project()
     environment = _environment(project, env)
+    targets = _selected("deploy_target", names)  # an unknown TARGET is refused before anything is read
+    if not targets:
+        raise BigflowError("no deploy target is registered; see 'bigflow plugins list'")
     _require_dag_builder(environment)
     manifest = Manifest.read(project.root, rebuild=f"bigflow build{_config_flag(environment)}")
     assert manifest is not None
@@ -223,9 +226,6 @@ def _deploy_setup(names: tuple[str, ...], env: str | None):
     if current != manifest.version:
         warn(f"build/manifest.json is of version {manifest.version}, the working tree is {current}; "
              f"using what was built ({manifest.version})")
-    targets = _selected("deploy_target", names)
-    if not targets:
-        raise BigflowError("no deploy target is registered; see 'bigflow plugins list'")
     return project, manifest, environment, targets
 
 

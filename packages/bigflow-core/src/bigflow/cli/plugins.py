@@ -52,8 +52,12 @@ def list_plugins(show_all: bool, as_json: bool) -> None:
 
     'bigflow plugins check' loads them and checks what they really register.
     """
-    from bigflow.output import print_json, print_table
+    from bigflow.cli.app import cli_host
+    from bigflow.output import print_json, print_table, warn
+    from bigflow.plugins.checks import unknown_selections
 
+    for line in unknown_selections(cli_host()):
+        warn(line)
     records = describe(show_all)
     if as_json:
         print_json(records)
@@ -105,9 +109,16 @@ def inspect_loaded(as_json: bool = False) -> tuple[list[dict[str, Any]], list[st
 @click.option("--json", "as_json", is_flag=True, help="Print the loaded plugins and the problems as JSON.")
 def check_plugins(as_json: bool) -> None:
     """Load every plugin and fail (exit 3) on a broken, incompatible or conflicting one, a missing required
-    one, or a bigflow.provides entry that does not match what the plugin registers."""
+    one, or a bigflow.provides entry that does not match what the plugin registers (exit 2 when
+    BIGFLOW_LOAD_PLUGINS or BIGFLOW_DISABLE_PLUGINS names a plugin that is not installed)."""
+    from bigflow.cli.app import cli_host
+    from bigflow.errors import UnknownNameError
     from bigflow.output import print_json, print_table
+    from bigflow.plugins.checks import unknown_selections
 
+    unknown = unknown_selections(cli_host())
+    if unknown:
+        raise UnknownNameError(unknown[0])
     records, problems = inspect_loaded(as_json)
     if as_json:
         print_json({"ok": not problems, "problems": problems, "plugins": records})

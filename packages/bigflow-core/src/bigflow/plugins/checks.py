@@ -1,8 +1,10 @@
 """What ``bigflow plugins check`` verifies beyond loading: each plugin's ``bigflow.provides`` against what it
-registers, and that every "where it lives" reference names an existing object."""
+registers, that every "where it lives" reference names an existing object, and that the plugin names in
+``BIGFLOW_LOAD_PLUGINS`` / ``BIGFLOW_DISABLE_PLUGINS`` are installed plugins."""
 
 from __future__ import annotations
 
+from bigflow.plugins import discovery
 from bigflow.plugins.kinds import KINDS
 from bigflow.plugins.manager import OK, Plugin, PluginHost, import_object, import_timeout, one_line
 
@@ -39,3 +41,18 @@ def provides_problems(plugin: Plugin, registered: dict[str, list[str]]) -> list[
             problems.append(f"{plugin.name}: {KINDS[kind].label} {name!r} is said to live at {ref!r}, which cannot "
                             f"be imported ({one_line(error)})")
     return problems
+
+
+def unknown_selections(host: PluginHost) -> list[str]:
+    """One line per name in BIGFLOW_LOAD_PLUGINS / BIGFLOW_DISABLE_PLUGINS that names no installed plugin,
+    with the nearest installed one."""
+    import difflib
+
+    by_alias = {alias: plugin.name for plugin in host.plugins for alias in plugin.info.aliases}
+    lines = []
+    for variable in ("BIGFLOW_LOAD_PLUGINS", "BIGFLOW_DISABLE_PLUGINS"):
+        for name in sorted((discovery.name_set(variable) or set()) - set(by_alias)):
+            close = difflib.get_close_matches(name, sorted(by_alias), n=1)
+            hint = f"did you mean {by_alias[close[0]]!r}?" if close else "see 'bigflow plugins list --all'"
+            lines.append(f"{variable} names {name!r}, which is not an installed plugin; {hint}")
+    return lines
