@@ -116,6 +116,7 @@ class WorkflowFinder:
         self.errors: dict[str, BigflowError] = {}  # module name -> why it could not be imported
         self.problems: list[str] = []  # what else made a listing incomplete (a duplicate id, ...)
         self._entries: dict[str, Entry] | None = None
+        self._owners: dict[str, list[Entry]] | None = None  # workflow id -> defining entries (see defining)
         self._listing: dict[str, Any] | None = None
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
@@ -207,6 +208,7 @@ class WorkflowFinder:
                 if found is not None:
                     entry.imported = sorted({w.workflow_id for w in found if self._home(w) == entry.module.name})
                     changed = True
+                    self._owners = None
         if changed:
             self._write_index()
 
@@ -218,11 +220,21 @@ class WorkflowFinder:
 
     def defining(self, workflow_id: str) -> list[Entry]:
         """The modules that define ``workflow_id`` (importing dynamic modules only when no static one does)."""
-        found = [e for e in self.entries().values() if workflow_id in e.ids]
+        found = self._owners_of(workflow_id)
         if not found and any(e.undecided for e in self.entries().values()):
             self._decide()
-            found = [e for e in self.entries().values() if workflow_id in e.ids]
+            found = self._owners_of(workflow_id)
         return found
+
+    def _owners_of(self, workflow_id: str) -> list[Entry]:
+        """The entries whose ids hold ``workflow_id``, from a map built once per index state (``all`` looks up
+        every id: one scan of the entries instead of one per id)."""
+        if self._owners is None:
+            self._owners = {}
+            for entry in self.entries().values():
+                for known in entry.ids:
+                    self._owners.setdefault(known, []).append(entry)
+        return self._owners.get(workflow_id, [])
 
     def _where(self, entry: Entry, workflow_id: str) -> str:
         line = entry.scan.workflows.get(workflow_id)

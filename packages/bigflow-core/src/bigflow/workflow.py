@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import abc
 import difflib
+import functools
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -182,6 +183,12 @@ class JobSettings(NamedTuple):
     execution_timeout_sec: float
 
 
+@functools.lru_cache(maxsize=1024)
+def _class_defines(cls: type, name: str) -> bool:
+    """Whether ``cls`` or one of its bases defines the attribute ``name`` (asked once per class and name)."""
+    return any(name in vars(base) for base in cls.__mro__)
+
+
 def job_settings(job: Any, where: str = "") -> JobSettings:
     """The job's retry/timeout settings; a missing or ``None`` attribute (or a 0 timeout) means the default.
 
@@ -192,7 +199,7 @@ def job_settings(job: Any, where: str = "") -> JobSettings:
     for name, default, kind in (("retry_count", DEFAULT_RETRY_COUNT, int),
                                 ("retry_pause_sec", DEFAULT_RETRY_PAUSE_SEC, int | float),
                                 ("execution_timeout_sec", DEFAULT_EXECUTION_TIMEOUT_SEC, int | float)):
-        defined = name in getattr(job, "__dict__", {}) or any(name in vars(cls) for cls in type(job).__mro__)
+        defined = name in getattr(job, "__dict__", {}) or _class_defines(type(job), name)
         value = getattr(job, name, None) if defined else None
         if value is None or (name == "execution_timeout_sec" and value == 0):
             value = default
@@ -217,6 +224,7 @@ class JobGraph:
     def __init__(self, jobs: Mapping[Any, Iterable[Any]] | Sequence[Any], where: str = "job graph") -> None:
         self.where = where
         self.by_id: dict[str, Any] = {}
+        self._node_ids: dict[int, str] = {}  # id(node) -> its job id: a node met again is not checked again
         if isinstance(jobs, Mapping):
             edges = list(jobs.items())
         elif isinstance(jobs, list | tuple):
@@ -250,11 +258,14 @@ class JobGraph:
         self.jobs = tuple(self.by_id[job_id] for job_id in self.job_ids)
 
     def _add(self, node: Any) -> str:
+        if id(node) in self._node_ids:  # the definition holds the node, so its id() is not reused meanwhile
+            return self._node_ids[id(node)]
         job_id, job = job_node(node, self.where)
         known = self.by_id.setdefault(job_id, job)
         if known is not job:
             raise InvalidWorkflowError(f"{self.where}: duplicate job id {job_id!r} (two different jobs, "
                                        f"{type(known).__name__} and {type(job).__name__})")
+        self._node_ids[id(node)] = job_id
         return job_id
 
     def _check_acyclic(self) -> None:
