@@ -307,6 +307,7 @@ def test_declared_options_are_shown_per_builder_and_target(bigflow_cli, bigflow_
     everything = bigflow_cli("build", "--help").stdout
     assert "package: do not run the project's tests." in everything and "--flavour" in everything
     assert "image: also tag and push 'latest'." in bigflow_cli("deploy", "image", "--help").stdout
+    assert "[default: (" not in notes + everything  # the key once reached click as its show_default
     refused = bigflow_cli("build", "package", "--flavour", "x")
     assert (refused.exit_code, refused.stderr.splitlines()[-1]) == (2, "Error: No such option '--flavour'.")
 

@@ -59,10 +59,10 @@ class Option:
         """The click option, its help prefixed with the builder or target that declares it."""
         import click
 
-        declarations = [f"--{self.name}", *([f"-{self.short}"] if self.short else [])]
+        declarations = [f"--{self.name}", *([f"-{self.short}"] if self.short else []), self.key]
         kind = click.Path(path_type=Path) if self.type is Path else self.type
         return click.Option(
-            declarations, self.key, is_flag=self.flag, multiple=self.multiple,
+            declarations, is_flag=self.flag, multiple=self.multiple,
             type=None if self.flag else kind, default=self.default if not self.multiple else (),
             metavar=self.metavar, help=f"{owner}: {self.help}" if self.help else owner,
         )
