@@ -56,7 +56,8 @@ def shell_env(overrides: dict[str, str]) -> dict[str, str]:
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not p.startswith(workspace))
     identity = {"GIT_AUTHOR_NAME": "Tutorial", "GIT_AUTHOR_EMAIL": "tutorial@example.com",
                 "GIT_COMMITTER_NAME": "Tutorial", "GIT_COMMITTER_EMAIL": "tutorial@example.com"}
-    return {**env, **identity, "DOCKER_HOST": demo.DOCKER_HOST, **overrides}
+    # the engine scripts/setup starts has no bridge network: the scaffold's apt-get RUN step needs the host's
+    return {**env, **identity, "DOCKER_HOST": demo.DOCKER_HOST, "BIGFLOW_DOCKER_NETWORK": "host", **overrides}
 
 
 def shell_script(blocks: list[ShellBlock], outputs: Path) -> str:

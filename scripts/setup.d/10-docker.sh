@@ -10,7 +10,9 @@
 #
 #   bash scripts/setup.d/10-docker.sh          # install, start, build bases (fast when done already)
 #   bash scripts/setup.d/10-docker.sh stop     # stop the daemon this script started
-#   bash scripts/setup.d/10-docker.sh env      # print 'export DOCKER_HOST=...' for a shell
+#   bash scripts/setup.d/10-docker.sh env      # print 'export DOCKER_HOST=... BIGFLOW_DOCKER_NETWORK=host'
+#                                              # (RUN steps of 'bigflow build image' need the host's network:
+#                                              # this engine has no bridge)
 set -euo pipefail
 
 STATE="${BIGFLOW_DOCKER_STATE:-/var/cache/bigflow-ci/docker}"
@@ -40,7 +42,7 @@ stop_engine() {
 
 case "${1:-}" in
     stop) stop_engine; exit 0 ;;
-    env) echo "export DOCKER_HOST=$DOCKER_HOST"; exit 0 ;;
+    env) echo "export DOCKER_HOST=$DOCKER_HOST BIGFLOW_DOCKER_NETWORK=host"; exit 0 ;;
     "") ;;
     *) echo "usage: $0 [stop|env]" >&2; exit 2 ;;
 esac

@@ -195,6 +195,24 @@ def test_a_failing_dockerfile_names_the_step_and_keeps_the_previous_image(built,
     assert (root / "build/manifest.json").read_text() == before
 
 
+def test_a_run_step_without_network_says_how_to_give_it_one(built, tmp_path):
+    """The engine of scripts/setup has no bridge network: a RUN step that resolves a host fails, and the error
+    names the way out; BIGFLOW_DOCKER_NETWORK=host (the default of --network) is that way."""
+    root, _ = built
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("ARG DEPS_IMAGE\nFROM ${DEPS_IMAGE}\n"
+                          "RUN python3 -c \"import socket; socket.getaddrinfo('deb.debian.org', 80)\"\n")
+    args = ("build", "image", "--base-image", BASE, "--dockerfile", str(dockerfile))
+    done = bigflow(root, *args, env={"BIGFLOW_DOCKER_NETWORK": ""})
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].endswith(
+        "(its RUN step had no network: build with --network host, or set BIGFLOW_DOCKER_NETWORK=host)")
+    try:
+        ok(bigflow(root, *args, env={"BIGFLOW_DOCKER_NETWORK": "host"}))
+    finally:
+        ok(bigflow(root, "build", "image", "--base-image", BASE))  # the project's own image again (cached)
+
+
 def test_no_engine_is_a_one_line_error_with_how_to_start_one(built, tmp_path):
     root, _ = built
     before = (root / "build/manifest.json").read_text()

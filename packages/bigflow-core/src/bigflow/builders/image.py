@@ -342,12 +342,24 @@ class BuildResult:
     cached: int
 
 
+#: The network of RUN steps when --network is not given (an engine without a bridge network, such as the one
+#: scripts/setup starts, gives RUN steps none: apt-get or pip in a Dockerfile then need 'host').
+NETWORK_VARIABLE = "BIGFLOW_DOCKER_NETWORK"
+#: What a RUN step without network prints (apt-get, pip, curl), and the hint the build error then gets.
+_NO_NETWORK = re.compile(r"Temporary failure (?:resolving|in name resolution)|Could not resolve host|Name or service not known|"
+                         r"Failed to establish a new connection|Network is unreachable")
+
+
+def build_network(given: str | None) -> str | None:
+    return given or os.environ.get(NETWORK_VARIABLE) or None
+
+
 def run_build(client: Any, context: Path, tag: str, buildargs: dict[str, str], *, cache_from: list[str],
               network: str | None, quiet: bool, no_cache: bool = False) -> BuildResult:
     """Build through the engine, showing progress; a failing step is a one-line error naming it."""
     import docker
 
-    step, total, cached, image_id = "", 0, 0, None
+    step, total, cached, image_id, offline = "", 0, 0, None, False
     declared = set(re.findall(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)", (context / "Dockerfile").read_text(), re.M))
     buildargs = {name: value for name, value in buildargs.items() if name in declared}  # no "not consumed" warning
     try:
@@ -359,10 +371,13 @@ def run_build(client: Any, context: Path, tag: str, buildargs: dict[str, str], *
                 if "error" in chunk:
                     detail = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
                     where = f" at step {step}" if step else ""
-                    raise BigflowError(f"image build failed{where}: {detail.strip().splitlines()[-1]}")
+                    hint = "" if not offline or network else \
+                        f" (its RUN step had no network: build with --network host, or set {NETWORK_VARIABLE}=host)"
+                    raise BigflowError(f"image build failed{where}: {detail.strip().splitlines()[-1]}{hint}")
                 if "aux" in chunk and "ID" in chunk["aux"]:
                     image_id = chunk["aux"]["ID"]
                 text = chunk.get("stream", "")
+                offline = offline or bool(_NO_NETWORK.search(text))
                 for line in text.splitlines():
                     match = _STEP.match(line)
                     if match:
@@ -404,7 +419,8 @@ class ImageBuilder:
         Option("cache-from", multiple=True, metavar="IMAGE", help="an image to reuse layers from (repeatable)."),
         Option("no-cache", flag=True, help="build every layer anew."),
         Option("export-tar", flag=True, help="also save the image to build/image-<tag>.tar."),
-        Option("network", metavar="MODE", help="network of RUN steps (e.g. 'host')."),
+        Option("network", metavar="MODE", help="network of RUN steps (e.g. 'host'; default: "
+                                               "$BIGFLOW_DOCKER_NETWORK, else the engine's default)."),
         Option("strict-secrets", flag=True, help="a literal secret value in the project's configs is an error, not "
                                                  "a warning (also: [tool.bigflow] strict-secrets = true)."),
     )
@@ -433,7 +449,8 @@ class ImageBuilder:
         say(f"Building image {tag} (base {base_image}, Python {base.python}, dependencies {deps_tag})")
         result = run_build(client, context, tag, {"BASE_IMAGE": base_image, "DEPS_IMAGE": deps_tag,
                                                   "SITE_PACKAGES": base.site_packages},
-                           cache_from=cache_from, network=options["network"], quiet=quiet, no_cache=no_cache)
+                           cache_from=cache_from, network=build_network(options["network"]), quiet=quiet,
+                           no_cache=no_cache)
         say(f"Built {tag} ({result.image_id[:19]}; {result.cached} of {result.steps} steps from cache; "
             f"dependencies image {'built' if deps_built else 'reused'})")
         artifacts = [Artifact("image", tag, None, result.image_id, {
