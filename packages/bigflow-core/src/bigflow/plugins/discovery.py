@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import metadata
 
 from bigflow.plugins.kinds import KINDS
 
@@ -66,48 +67,100 @@ class PluginInfo:
         return {normalize(self.name), *(normalize(n) for n in self.modules)}
 
 
-def _name_and_version(dist: metadata.Distribution) -> tuple[str, str]:
-    """From the ``name-version.dist-info`` directory when possible: parsing METADATA costs an import."""
-    path = getattr(dist, "_path", None)
-    if path is not None and path.suffix == ".dist-info" and path.stem.count("-") == 1:
-        name, version = path.stem.split("-")
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _entry_points(text: str) -> list[tuple[str, str, str]]:
+    """``(group, name, value)`` of an ``entry_points.txt`` (INI-style: ``[group]`` then ``name = value``)."""
+    found, group = [], None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line[0] == "[" and line[-1] == "]":
+            group = line[1:-1].strip()
+            continue
+        name, sep, value = line.partition("=")
+        if group is not None and sep:
+            found.append((group, name.strip(), value.strip()))
+    return found
+
+
+def _name_and_version(directory: str) -> tuple[str, str]:
+    """From the ``name-version.dist-info`` directory name when it has that form, else from its metadata."""
+    stem, _, suffix = os.path.basename(directory).rpartition(".")
+    if suffix == "dist-info" and stem.count("-") == 1:
+        name, version = stem.split("-")
         return name.replace("_", "-"), version
-    return dist.metadata["Name"], dist.version or "unknown"
+    headers: dict[str, str] = {}
+    for line in (_read(os.path.join(directory, "METADATA" if suffix == "dist-info" else "PKG-INFO")) or "").splitlines():
+        if not line.strip():
+            break  # the headers end at the first blank line
+        key, sep, value = line.partition(":")
+        if sep:
+            headers.setdefault(key.strip().lower(), value.strip())
+    return headers.get("name", stem.split("-")[0]), headers.get("version", "unknown")
 
 
-def _plugin_info(dist: metadata.Distribution) -> PluginInfo:
-    eps = dist.entry_points
-    name, version = _name_and_version(dist)
+def _distributions() -> Iterator[str]:
+    """The metadata directory of every installed distribution, the first of each name on ``sys.path``.
+
+    Read from the file system rather than with ``importlib.metadata``, whose import and full parse of every
+    distribution's metadata cost more than the rest of ``bigflow plugins list``.
+    """
+    seen: set[str] = set()
+    for entry in dict.fromkeys(sys.path):
+        try:
+            children = sorted(os.scandir(entry or "."), key=lambda child: child.name)
+        except OSError:  # missing directories, zip files
+            continue
+        for child in children:
+            if not child.name.endswith((".dist-info", ".egg-info")) or not child.is_dir():
+                continue
+            key = normalize(child.name.rpartition(".")[0].split("-")[0])
+            if key not in seen:
+                seen.add(key)
+                yield child.path
+
+
+def _plugin_info(directory: str, entry_points: list[tuple[str, str, str]]) -> PluginInfo:
+    name, version = _name_and_version(directory)
     info = PluginInfo(name=name, version=version, modules={})
-    for ep in eps:
-        if ep.group == GROUP:
-            info.modules[ep.name] = ep.value
-            if not _OBJECT_REF.match(ep.value.replace(" ", "")):
-                info.problems.append(f"malformed entry point {ep.name!r} = {ep.value!r} (expected 'package.module')")
-        elif ep.group == API_GROUP:
-            info.api = ep.value.strip()
-        elif ep.group == PROVIDES_GROUP:
-            kind, sep, name = ep.name.partition(":")
-            if not sep or kind not in KINDS or not name:
+    for group, ep_name, value in entry_points:
+        if group == GROUP:
+            info.modules[ep_name] = value
+            if not _OBJECT_REF.match(value.replace(" ", "")):
+                info.problems.append(f"malformed entry point {ep_name!r} = {value!r} (expected 'package.module')")
+        elif group == API_GROUP:
+            info.api = value
+        elif group == PROVIDES_GROUP:
+            kind, sep, provided = ep_name.partition(":")
+            if not sep or kind not in KINDS or not provided:
                 info.problems.append(
-                    f"malformed provides entry {ep.name!r} (expected 'KIND:NAME', KIND one of {', '.join(KINDS)})"
+                    f"malformed provides entry {ep_name!r} (expected 'KIND:NAME', KIND one of {', '.join(KINDS)})"
                 )
                 continue
-            info.provides.setdefault(kind, []).append(name)
-            info.locations[(kind, name)] = ep.value.strip()
+            info.provides.setdefault(kind, []).append(provided)
+            info.locations[(kind, provided)] = value
     return info
 
 
 def discover() -> list[PluginInfo]:
     """Every installed distribution with a ``bigflow`` entry point, core first, then by name."""
-    seen: dict[str, PluginInfo] = {}
-    for ep in metadata.entry_points(group=GROUP):
-        dist = ep.dist
-        if dist is None:
+    found = []
+    for directory in _distributions():
+        text = _read(os.path.join(directory, "entry_points.txt"))
+        if text is None or f"[{GROUP}" not in text:
             continue
-        info = _plugin_info(dist)
-        seen.setdefault(normalize(info.name), info)  # the first on sys.path wins, as for imports
-    return sorted(seen.values(), key=lambda p: (not p.builtin, normalize(p.name)))
+        entry_points = _entry_points(text)
+        if any(group == GROUP for group, _, _ in entry_points):
+            found.append(_plugin_info(directory, entry_points))
+    return sorted(found, key=lambda p: (not p.builtin, normalize(p.name)))
 
 
 def name_set(variable: str) -> set[str] | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import metadata
-
 from bigflow.errors import PluginError
 from bigflow.project import Project, find_project
 
@@ -18,6 +16,8 @@ def check_required(project: Project | None = None) -> None:
         raise PluginError(f"[tool.bigflow] required-plugins must be a list of strings, got {wanted!r}")
     if not wanted:
         return
+    from importlib import metadata
+
     from bigflow import plugins
     from bigflow.plugins.manager import OK
     from bigflow.plugins.versions import InvalidRange, contains, requirement
