@@ -48,7 +48,7 @@ def network_reason(error: BaseException, timeout: float) -> str:
     return found[-1].strip() if found else (text.splitlines() or [type(error).__name__])[0][:200]
 
 
-def _signals_to_main_thread() -> None:
+def signals_to_main_thread() -> None:
     """Block SIGINT and SIGTERM in a worker thread, so the kernel delivers them to the main thread, whose wait
     they interrupt: its handler runs at once instead of at the next poll, while uploads go on."""
     if hasattr(signal, "pthread_sigmask"):
@@ -187,7 +187,7 @@ class Bucket:
                 failed.set()
                 raise
 
-        pool = ThreadPoolExecutor(max_workers=min(workers, len(names)), initializer=_signals_to_main_thread)
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(names)), initializer=signals_to_main_thread)
         try:
             futures = [pool.submit(guarded, name) for name in names]
             while wait(futures, timeout=0.1, return_when=FIRST_EXCEPTION).not_done and not failed.is_set():

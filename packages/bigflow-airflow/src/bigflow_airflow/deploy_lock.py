@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bigflow.api import BigflowError, RefusedError
-from bigflow_airflow.bucket import Bucket
+from bigflow_airflow.bucket import Bucket, signals_to_main_thread
 
 _LIVE: set[str] = set()  # tokens of the leases this process holds now
 _POLL_SEC = 0.5
@@ -143,6 +143,7 @@ class Lease:
     def _beat(self) -> None:
         from google.api_core import exceptions
 
+        signals_to_main_thread()
         while not self._stop.wait(self.seconds / 4):
             started = time.monotonic()
             with self._guard:
