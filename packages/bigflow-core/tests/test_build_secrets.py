@@ -44,6 +44,10 @@ FORMS = {
     "every value type beside a secret": f'{HEAD}mixed = {{ password = "{SECRET}", s = "a\\u007f\\u0001\\"é", '
                                         'i = -3, f = inf, n = nan, b = true, d = 1979-05-27, t = 07:32:00.5, '
                                         'dt = 1979-05-27T00:32:00.999-07:00, l = [[1, 2], ["a"]], e = {} }\n',
+    "a comment in a multi-line array": f'{HEAD}api_token = "{SECRET}"\nargs = [\n  "--a",  # was {SECRET}\n'
+                                       '  "--b",\n]\n',
+    "a comment in a multi-line inline table": f'{HEAD}api_token = "{SECRET}"\nopts = {{ flags = [\n  1,  # {SECRET}\n'
+                                              ' ] }\n',
 }
 
 
@@ -101,6 +105,37 @@ def test_secret_values_in_comments_are_masked_and_quoted_hashes_are_no_comments(
     no_secret = f"{HEAD}# bf-value-1 was here\n"
     assert pyproject_without_secrets(no_secret, set(), mask=lambda c: c.replace("bf-value-1", "***")).text == \
         no_secret.replace("bf-value-1", "***")
+
+
+def hide(comment: str) -> str:
+    """A build environment's mask that hides bf-value-1."""
+    return comment.replace("bf-value-1", "***")
+
+
+def test_comments_inside_multi_line_arrays_and_inline_tables_are_masked_and_their_strings_kept():
+    array = ('[tool.bigflow]\napi_token = "bf-value-1"   # declared secret\nextra_args = [\n'
+             '  "--a",   # old token was bf-value-1\n  "--b",\n]\n')
+    assert pyproject_without_secrets(array, set(), mask=hide).text == array.replace("was bf-value-1", "was ***")
+    lines = [DEV.strip(), f'args = [  # {SECRET}',
+             f'''  "--a#{SECRET}", 'b#bf-value-1',  # it's "{SECRET}"''',
+             r'  "q\"#bf-value-1",  # "bf-value-1',
+             '  """x#bf-value-1""""  , # bf-value-1 after a string ending in a quote',
+             "  '''", "# bf-value-1 in a multi-line literal string", "''',",
+             '  """', '  # bf-value-1 in a multi-line basic string \\', '  "#bf-value-1" """,  # bf-value-1',
+             '  { a = [', f'    1,  # bf-value-1 {SECRET}', '  ] },',
+             ']  # bf-value-1', f'api_token = "{SECRET}"']
+    text = "\n".join(lines) + "\n"
+    result = pyproject_without_secrets(text, set(), mask=hide)
+    assert result.text.splitlines() == [
+        lines[0], "args = [  # ***", f'''  "--a#{SECRET}", 'b#bf-value-1',  # it's "***"''',
+        r'  "q\"#bf-value-1",  # "***',
+        '  """x#bf-value-1""""  , # *** after a string ending in a quote',
+        *lines[5:10], '  "#bf-value-1" """,  # ***',  # the strings between: as written
+        lines[11], "    1,  # *** ***", lines[13], "]  # ***",
+        "# dev.api_token: secret, left out of the build (set bf_api_token where it runs)"]
+    assert result.text.count(SECRET) == 1  # in the string "--a#...": a value, not a comment
+    args = tomllib.loads(result.text)["tool"]["bigflow"]["environments"]["dev"]["args"]
+    assert args == tomllib.loads(text)["tool"]["bigflow"]["environments"]["dev"]["args"]
 
 
 def test_a_rewrite_that_keeps_a_secret_or_changes_a_value_is_refused_naming_file_key_and_fix():

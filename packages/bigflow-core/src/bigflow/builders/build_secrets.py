@@ -8,7 +8,8 @@ inline tables, sub-tables, arrays of tables). The rewrite keeps every other line
 included): a statement that sets a secret becomes a comment, one whose inline table or array holds a secret is
 written anew without it. The result is parsed and checked against the original minus the secrets; a rewrite
 that fails the check refuses the build, naming the file and the key, instead of copying a secret. Secret values
-in comments (of the file's secrets, and of the build environment's) are masked.
+in comments (of the file's secrets, and of the build environment's) are masked, also in the comments inside a
+multi-line array or inline table; strings, multi-line ones too, stay as written (a ``#`` in one is no comment).
 
 ``literal_secrets``: code cannot be rewritten, so literal values of secret keys in the project's ``Config``,
 ``DeploymentConfig`` and ``DatasetConfig`` calls (``deployment_config.py`` and the package's modules, both in
@@ -86,31 +87,50 @@ def _single_key_path(document: dict[str, Any]) -> tuple[str, ...]:
     return tuple(path)
 
 
-def _outside_quotes(line: str, wanted: str) -> int:
-    """The index of the first ``wanted`` character of ``line`` outside quoted strings (-1 when none): the ``=``
-    after a key (quoted keys may contain one), the ``#`` of a comment."""
+def _unquoted(text: str) -> Iterator[int]:
+    """The indexes of the characters of ``text`` (a line, or a statement of several) outside quoted strings. Of
+    a comment only its ``#`` is yielded (a quote in a comment opens no string); a multi-line string spans lines,
+    and the last three of four or five quotes close it (the first are its own)."""
     quote, index = "", 0
-    while index < len(line):
-        char = line[index]
+    while index < len(text):
+        char = text[index]
         if quote:
             if char == "\\" and quote[0] == '"':
                 index += 1
-            elif line.startswith(quote, index):
-                index += len(quote) - 1
-                quote = ""
+            elif text.startswith(quote, index):
+                end = index + len(quote)
+                while len(quote) == 3 and end < index + 5 and text.startswith(quote[0], end):
+                    end += 1
+                index, quote = end - 1, ""
+        elif char == "#":
+            yield index
+            newline = text.find("\n", index)
+            index = len(text) if newline < 0 else newline
+            continue
         elif char in "\"'":
-            quote = char * 3 if line.startswith(char * 3, index) else char  # ''' and """ on one line
+            quote = char * 3 if text.startswith(char * 3, index) else char  # ''' and """ open multi-line strings
             index += len(quote) - 1
-        elif char == wanted:
-            return index
+        else:
+            yield index
         index += 1
-    return -1
 
 
-def _masked_comment(line: str, mask: Callable[[str], str]) -> str:
-    """``line`` with ``mask`` applied to its comment (if it has one)."""
-    start = _outside_quotes(line, "#")
-    return line if start < 0 else line[:start] + mask(line[start:])
+def _outside_quotes(line: str, wanted: str) -> int:
+    """The index of the first ``wanted`` character of ``line`` outside quoted strings and comments (-1 when
+    none): the ``=`` after a key (quoted keys may contain one)."""
+    return next((index for index in _unquoted(line) if line[index] == wanted), -1)
+
+
+def _masked_comments(text: str, mask: Callable[[str], str]) -> str:
+    """``text`` (a line, or a statement that spans several, such as a multi-line array) with ``mask`` applied to
+    each comment; strings, multi-line ones too, stay as written."""
+    out, done = [], 0
+    for start in (index for index in _unquoted(text) if text[index] == "#"):
+        newline = text.find("\n", start)
+        end = len(text) if newline < 0 else newline
+        out += [text[done:start], mask(text[start:end])]
+        done = end
+    return "".join(out) + text[done:]
 
 
 def _statements(lines: list[str]) -> Iterator[tuple[int, int, str, Any]]:
@@ -162,7 +182,7 @@ def _rewrite(text: str, names: Iterable[str], mask: Callable[[str], str]) -> str
     table: tuple[Any, ...] = ()
     written = 0
     for first, end, key, value in _statements(lines):
-        out += [_masked_comment(line, mask) for line in lines[written:first]]  # blank and comment lines
+        out += [_masked_comments(line, mask) for line in lines[written:first]]  # blank and comment lines
         written = end
         line = lines[first]
         indent = line[:len(line) - len(line.lstrip())]
@@ -170,7 +190,7 @@ def _rewrite(text: str, names: Iterable[str], mask: Callable[[str], str]) -> str
         if key == "[":
             table = value
             out.append(_left_out(indent, [table]) + newline if is_secret_path(table, names) else
-                       _masked_comment(line, mask))
+                       _masked_comments(line, mask))
             continue
         if is_secret_path(table, names):
             continue  # a key of a secret table: its header's comment says it
@@ -178,12 +198,12 @@ def _rewrite(text: str, names: Iterable[str], mask: Callable[[str], str]) -> str
         removed: list[tuple[Any, ...]] = []
         kept = without_secret_values({path[-1]: value}, path[:-1], names, removed)
         if not removed:
-            out += [_masked_comment(line, mask)] if end == first + 1 else lines[first:end]
+            out.append(_masked_comments("".join(lines[first:end]), mask))  # a multi-line array's too
         elif path in removed:
             out.append(_left_out(indent, [path]) + newline)
         else:
             out.append(f"{indent}{key} = {toml_value(kept[path[-1]])}  {_left_out('', removed)}{newline}")
-    out += [_masked_comment(line, mask) for line in lines[written:]]
+    out += [_masked_comments(line, mask) for line in lines[written:]]
     return "".join(out)
 
 
