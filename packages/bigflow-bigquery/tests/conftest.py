@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,24 +87,33 @@ def fetch():
 
 
 @pytest.fixture
-def bq_project(tmp_path, monkeypatch, bq_emulator):
+def write_project(tmp_path, monkeypatch):
+    """``write_project(project, package, environments, root=tmp_path)``: ``root`` made a bigflow project and the
+    working directory (``bf_env`` unset). Its ``pyproject.toml`` has the ``[project]`` table ``project`` (such as
+    ``{"name": "shop"}``), ``package`` and, for each environment, a table of its settings."""
+    from bigflow.builders.build_secrets import toml_value
+
+    def write(project: dict[str, Any], package: str, environments: dict[str, dict[str, Any]],
+              root: Path = tmp_path) -> Path:
+        tables = {"project": project, "tool.bigflow": {"package": package},
+                  **{f"tool.bigflow.environments.{env}": settings for env, settings in environments.items()}}
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "pyproject.toml").write_text("\n".join(
+            f"[{name}]\n" + "".join(f"{key} = {toml_value(value)}\n" for key, value in table.items())
+            for name, table in tables.items()))
+        monkeypatch.chdir(root)
+        monkeypatch.delenv("bf_env", raising=False)
+        return root
+
+    return write
+
+
+@pytest.fixture
+def bq_project(tmp_path, write_project, bq_emulator):
     """A bigflow project (the working directory) whose 'local' environment uses the session's emulator."""
-    (tmp_path / "pyproject.toml").write_text(f"""
-[project]
-name = "bq-test"
-
-[tool.bigflow]
-package = "bq_test"
-
-[tool.bigflow.environments.local]
-bigquery_endpoint = "{bq_emulator.url}"
-gcp_project_id = "{PROJECT}"
-
-[tool.bigflow.environments.prod]
-gcp_project_id = "my-prod-project"
-""")
+    write_project({"name": "bq-test"}, "bq_test", {"local": {"bigquery_endpoint": bq_emulator.url,
+                                                             "gcp_project_id": PROJECT},
+                                                   "prod": {"gcp_project_id": "my-prod-project"}})
     (tmp_path / "bq_test").mkdir()
     (tmp_path / "bq_test" / "__init__.py").write_text("")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("bf_env", raising=False)
     return tmp_path

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import sys
-import textwrap
 
 import pytest
 
@@ -13,19 +12,9 @@ from bigflow_bigquery import emulator
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""
-        [project]
-        name = "emu"
-        [tool.bigflow]
-        package = "emu"
-        [tool.bigflow.environments.local]
-        bigquery_endpoint = "emulator"
-        gcp_project_id = "emu-project"
-    """))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("bf_env", raising=False)
-    return tmp_path
+def project(write_project):
+    return write_project({"name": "emu"}, "emu", {"local": {"bigquery_endpoint": "emulator",
+                                                            "gcp_project_id": "emu-project"}})
 
 
 def test_start_status_query_stop_and_data_kept_until_reset(project, bigflow_cli):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 
@@ -25,21 +24,9 @@ def no_adc(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def gcp_project(tmp_path, monkeypatch):
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(textwrap.dedent("""
-        [project]
-        name = "gcp"
-        [tool.bigflow]
-        package = "gcp"
-        [tool.bigflow.environments.local]
-        [tool.bigflow.environments.prod]
-        gcp_project_id = "my-prod"
-    """))
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("bf_env", raising=False)
-    return root
+def gcp_project(tmp_path, write_project):
+    return write_project({"name": "gcp"}, "gcp", {"local": {}, "prod": {"gcp_project_id": "my-prod"}},
+                         root=tmp_path / "project")
 
 
 LOGIN = "run 'gcloud auth application-default login'"

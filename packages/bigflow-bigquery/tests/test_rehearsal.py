@@ -4,8 +4,6 @@ start it."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from bigflow.api import BigflowError, environment, find_project
@@ -16,24 +14,13 @@ from bigflow_bigquery.starter import REHEARSAL_EMULATOR_PORT, BigQueryStarter
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(tmp_path, write_project):
     """A project whose 'rehearsal' has the scaffold's settings, on a free port; its emulator stopped at the end."""
     port = free_port()
-    settings = BigQueryStarter().environment_settings({})["rehearsal"]
-    table = "".join(f"{key} = {value!r}\n" for key, value in settings.items()).replace("'", '"').replace(
-        str(REHEARSAL_EMULATOR_PORT), str(port))
-    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""
-        [project]
-        name = "emu"
-        [tool.bigflow]
-        package = "emu"
-        [tool.bigflow.environments.local]
-        bigquery_endpoint = "emulator"
-        [tool.bigflow.environments.prod]
-        bigquery_endpoint = "bigquery"
-        [tool.bigflow.environments.rehearsal]
-    """) + table)
-    monkeypatch.chdir(tmp_path)
+    settings = {key: type(value)(str(value).replace(str(REHEARSAL_EMULATOR_PORT), str(port)))
+                for key, value in BigQueryStarter().environment_settings({})["rehearsal"].items()}
+    write_project({"name": "emu"}, "emu", {"local": {"bigquery_endpoint": "emulator"},
+                                           "prod": {"bigquery_endpoint": "bigquery"}, "rehearsal": settings})
     find_project.cache_clear()
     yield tmp_path, port
     ProjectEmulator(tmp_path / ".bigflow" / "bigquery-rehearsal").stop()

@@ -88,28 +88,14 @@ def ok(done: subprocess.CompletedProcess) -> str:
 
 
 @pytest.fixture
-def shop(tmp_path: Path, monkeypatch, bigflow_cli) -> Path:
-    (tmp_path / "pyproject.toml").write_text("""
-[project]
-name = "shop"
-version = "0.1.0"
-
-[tool.bigflow]
-package = "shop"
-
-[tool.bigflow.environments.local]
-bigquery_endpoint = "emulator"
-
-[tool.bigflow.environments.prod]
-gcp_project_id = "shop-prod"
-""")
+def shop(tmp_path: Path, write_project, bigflow_cli) -> Path:
+    write_project({"name": "shop", "version": "0.1.0"}, "shop", {"local": {"bigquery_endpoint": "emulator"},
+                                                                 "prod": {"gcp_project_id": "shop-prod"}})
     package = tmp_path / "shop"
     (package / "sql").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "workflow.py").write_text(WORKFLOW)
     (package / "sql" / "daily_revenue.sql").write_text(DAILY_SQL)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("bf_env", raising=False)
     yield tmp_path
     assert bigflow_cli("bigquery", "emulator", "stop").exit_code == 0
 
