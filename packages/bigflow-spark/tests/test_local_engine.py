@@ -88,6 +88,28 @@ def test_old_java_is_rejected(in_project, context, monkeypatch, tmp_path):
         PySparkJob("count", driver=count_words).execute(context("local", LOCAL))
 
 
+@pytest.mark.parametrize(("release", "major"), [('JAVA_VERSION="1.8.0_392"', 8), ('JAVA_VERSION="21.0.2"', 21)])
+def test_the_java_version_is_read_from_the_release_file_without_starting_java(monkeypatch, tmp_path, release, major):
+    from bigflow_spark import java
+
+    fake = tmp_path / "bin" / "java"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\ntouch {tmp_path}/started\nexit 1\n")
+    fake.chmod(0o755)
+    (tmp_path / "release").write_text(f'IMPLEMENTOR="Debian"\n{release}\n')
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path))
+    java._java_home.cache_clear()
+    try:
+        if major < java.MIN_JAVA:
+            with pytest.raises(BigflowError, match=rf"^Java 8 at {fake} is too old"):
+                java.java_home()
+        else:
+            assert java.java_home() == tmp_path
+    finally:
+        java._java_home.cache_clear()
+    assert not (tmp_path / "started").exists()
+
+
 def test_driver_file_not_found(in_project, context, no_leftover_spark, one_line):
     with pytest.raises(BigflowError) as raised:
         PySparkJob("report", driver="sparkdemo/scripts/nope.py").execute(context("local", LOCAL))
