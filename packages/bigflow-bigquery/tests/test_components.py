@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from google.api_core.exceptions import NotFound
 
 from bigflow.errors import BigflowError
 from bigflow.workflow import Job as BaseJob
-from bigflow_bigquery import DatasetConfig, InteractiveComponent, Job, NotReadyError, component, sensor
+from bigflow_bigquery import (
+    DatasetConfig,
+    InteractiveComponent,
+    Job,
+    NotReadyError,
+    add_label,
+    component,
+    sensor,
+)
 
 
 @pytest.fixture
@@ -39,6 +50,36 @@ def test_peek_previews_the_rows_without_writing(dataset):
     assert frame.to_dict("records")[0]["n"] == 1
     assert len(dataset.write_append("daily", "SELECT * FROM {events}").peek("2024-01-01", limit=1)) == 1
     assert dataset.collect("SELECT COUNT(*) AS c FROM {daily}").run()["c"][0] == 0
+
+
+def test_peek_writes_nothing_not_a_tmp_table_a_label_or_a_deleted_dataset(dataset):
+    @component(ds=dataset)
+    def events(ds):
+        return ds.client.get_table(ds.internal_tables["events"])
+
+    frame = dataset.write_tmp("events", "SELECT DATE '2024-01-03' AS day, 9 AS n").peek("2024-01-01")
+    assert frame.to_dict("records") == [{"day": date(2024, 1, 3), "n": 9}]
+    assert dataset.collect("SELECT MAX(n) AS m FROM {events}").run()["m"][0] == 2  # not replaced
+
+    @component(ds=dataset)
+    def rebuild(ds):
+        ds.delete_dataset(operation_name="drop")  # 1.x: an operation of its own
+        ds.delete_dataset()
+        return ds.collect("SELECT COUNT(*) AS c FROM {events}", operation_name="count")
+
+    assert rebuild.peek("2024-01-01", operation_name="count")["c"].tolist() == [2]
+    assert rebuild.run("2024-01-01", operation_name="count")["c"].tolist() == [2]  # the dataset is still there
+
+    labelled = add_label("events", {"team": "x"}, ds=dataset)
+    with pytest.raises(BigflowError, match="several operations"):  # nothing to peek: it only writes
+        labelled.peek("2024-01-01")
+    assert events.run().labels == {}
+    labelled.run()
+    assert events.run().labels == {"team": "x"}
+
+    rebuild.run("2024-01-01", operation_name="drop")
+    with pytest.raises(NotFound, match=f"{dataset.config.resolve_dataset_name()}.events"):
+        events.run()  # its own client call: the table went with the dataset
 
 
 def test_component_run_peek_by_operation_name_and_to_job(dataset, job_context):

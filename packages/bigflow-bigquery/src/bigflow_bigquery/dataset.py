@@ -123,7 +123,7 @@ class DatasetManager:
                   operation_name: str | None = None) -> Any:
         """Create or replace a non-partitioned table from the query (schema from the query)."""
         self.internal_tables[table_name] = self._table_id(table_name)
-        if not self._should_run(operation_name):
+        if not self._should_run(operation_name) or self._peeking(operation_name):
             return self._skipped(operation_name, sql, custom_run_datetime)
         self.ensure_dataset()
         query = self.render(sql, f"write_tmp({table_name!r})", custom_run_datetime)
@@ -261,8 +261,11 @@ class DatasetManager:
         return self._load(table_name, partitioned, custom_run_datetime, "load_table_from_dataframe",
                           buffer.getvalue(), "PARQUET")
 
-    def delete_dataset(self) -> None:
-        """Delete the dataset and its tables (no error when it does not exist)."""
+    def delete_dataset(self, operation_name: str | None = None) -> None:
+        """Delete the dataset and its tables (no error when it does not exist); never while peeking, and in a run
+        of one operation only when it is that operation (1.x)."""
+        if not self._should_run(operation_name) or self._peek:
+            return
         self._call(lambda: self.client.delete_dataset(self.dataset_id, delete_contents=True, not_found_ok=True),
                    f"delete_dataset({self.dataset_id!r})")
         with _ensured_lock:
@@ -488,6 +491,11 @@ class DatasetManager:
 
     def _peeking(self, operation_name: str | None) -> bool:
         return self._peek and self._operation_name == operation_name
+
+    @property
+    def peeking(self) -> bool:
+        """True in ``.peek()``: nothing may be written (components that change tables themselves check it)."""
+        return self._peek
 
     def _skipped(self, operation_name: str | None, sql: str, custom_run_datetime: str | None) -> Any:
         """A peeked operation returns the first rows of its query; an operation not selected, an empty frame."""
