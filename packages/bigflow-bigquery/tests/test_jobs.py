@@ -87,6 +87,9 @@ def test_bad_definitions_are_one_line_errors(tmp_path, events):
         BigQueryJob("x", sql="SELECT 1", destination="t", partition="DAILY")
     with pytest.raises(BigflowError, match="need a destination"):
         BigQueryJob("x", sql="SELECT 1", partition="DAY")
+    with pytest.raises(BigflowError, match=r"^BigQueryJob 'x': partition_column='day' needs partition= \(DAY, HOUR, "
+                                           r"MONTH or YEAR\), the unit its partitions are cut by$"):
+        BigQueryJob("x", sql="SELECT 1", destination="t", partition_column="day", dataset=events)  # was ignored
     with pytest.raises(BigflowError, match=r"give dataset=\.\.\. \(a DatasetConfig\) or a destination 'dataset\.table'"):
         BigQueryJob("x", sql="SELECT 1", destination="t")  # 1.x-era code made a dataset named 'None' here
 

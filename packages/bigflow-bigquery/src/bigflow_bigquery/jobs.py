@@ -50,6 +50,9 @@ class BigQueryJob(Job):
         self.partition_column = partition_column
         if destination is None and (partition or partition_column or write != "truncate"):
             raise BigflowError(f"BigQueryJob {id!r}: write, partition and partition_column need a destination")
+        if partition_column is not None and partition is None:
+            raise BigflowError(f"BigQueryJob {id!r}: partition_column={partition_column!r} needs partition= (DAY, "
+                               "HOUR, MONTH or YEAR), the unit its partitions are cut by")
         if dataset is None:
             if not (destination and "." in destination):
                 raise BigflowError(f"BigQueryJob {id!r}: give dataset=... (a DatasetConfig) or a destination "
