@@ -82,7 +82,7 @@ def docker_run(pod, name: str, label: str, environ: dict[str, str]) -> tuple[lis
     """``docker run`` argv for the pod's main container, and the values of its ``-e NAME`` variables (passed
     through the docker client's environment, so no value, secret or not, appears in a process list)."""
     container = container_of(pod)
-    argv = ["run", "--rm", "--name", name, "--label", f"{LABEL}={label}", "--network", "host"]
+    argv = ["run", "--name", name, "--label", f"{LABEL}={label}", "--network", "host"]
     values = {}
     for var in container.env or []:
         if var.value_from is None:
@@ -119,6 +119,14 @@ def one_line_error(lines: list[str], code: int) -> str:
     errors = [line for line in lines if line.startswith("Error: ")]
     last = errors[-1][len("Error: "):] if errors else (lines[-1] if lines else "no output")
     return f"container exited with code {code}: {last}"
+
+
+def container_output(docker: str, name: str) -> list[str]:
+    """Everything the ended container wrote (stdout, then stderr), from the engine: an attached ``docker run``
+    may end before it relayed the last lines of a container that exits at once (bigflow's ``Error:`` line)."""
+    done = subprocess.run([docker, "logs", name], capture_output=True, text=True, errors="replace",
+                          stdin=subprocess.DEVNULL)
+    return (done.stdout + done.stderr).splitlines() if done.returncode == 0 else []
 
 
 def record(entry: dict) -> None:
@@ -161,10 +169,10 @@ def execute_as_container(self, context):
     finally:
         if process.poll() is None:
             process.kill()
-        subprocess.run([docker, "rm", "--force", name], capture_output=True, stdin=subprocess.DEVNULL)
         entry["seconds"] = round(time.monotonic() - started, 3)
         if entry["exit_code"] is not None and entry["exit_code"] != 0:
-            entry["error"] = one_line_error(lines, entry["exit_code"])
+            entry["error"] = one_line_error(container_output(docker, name) or lines, entry["exit_code"])
         record(entry)
+        subprocess.run([docker, "rm", "--force", name], capture_output=True, stdin=subprocess.DEVNULL)
     if code != 0:
         raise RehearsalError(entry["error"])
